@@ -1,0 +1,3 @@
+from kbctl.cli import main
+
+main()

@@ -1,0 +1,108 @@
+"""Voice channel checks: every carried entry has a short, speakable script; menus fit a keypad."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from kbctl.config import CONFIG_NAME
+from kbctl.ivrmenu import KEYS, build_menu, walk
+from kbctl.markdown import parser
+from kbctl.publish import carried
+from kbctl.rules import rule
+from kbctl.speech import rates, spoken_seconds
+
+_URL = re.compile(r"(?i)\b(?:https?://|www\.|ftp://|mailto:)|\b[\w.-]+\.(?:com|cn|net|org|io)\b")
+_MARKUP = re.compile(r"<[A-Za-z/!][^>]*>|\[[^\]]*\]\([^)]*\)|`|^\s*\|.*\|\s*$|!\[", re.MULTILINE)
+_UNSPEAKABLE_TOKENS = {
+    "link_open": "a link", "image": "an image", "table_open": "a table",
+    "code_inline": "code", "code_block": "code", "fence": "code",
+    "html_inline": "raw HTML", "html_block": "raw HTML",
+}
+
+
+def ivr_channels(kb):
+    return [c for c in kb.config.channels.values() if c.kind == "ivr"]
+
+
+def unspeakable(script: str) -> str | None:
+    """What in the script a speech engine cannot say, or None."""
+    for token in parser(html=True).parse(script):
+        for item in [token, *(token.children or [])]:
+            if item.type in _UNSPEAKABLE_TOKENS:
+                return _UNSPEAKABLE_TOKENS[item.type]
+    if _URL.search(script):
+        return "a URL"
+    if _MARKUP.search(script):
+        return "markup"
+    return None
+
+
+def scripts(kb, as_of):
+    for entry in kb.valid_entries:
+        for block in entry.blocks:
+            if block.name == "ivr" and (what := unspeakable(block.text)):
+                yield rule("ivr-unspeakable").diag(
+                    entry.path, block.start_line, f"the ::: ivr script holds {what}", entry.id)
+    for channel in ivr_channels(kb):
+        for entry in carried(kb.valid_entries, channel, as_of):
+            yield from _script_findings(kb, channel, entry)
+
+
+def _script_findings(kb, channel, entry):
+    script = entry.ivr_script
+    line = next((b.start_line for b in entry.blocks if b.name == "ivr"), None)
+    if script is None:
+        if not entry.summary:
+            yield rule("ivr-missing-script").diag(
+                entry.path, entry.line_of("channels") or 1,
+                f"{channel.name} carries this entry but it has no '::: ivr' block and no summary",
+                entry.id)
+            return
+        script, line = entry.summary, entry.line_of("summary")
+        if what := unspeakable(script):
+            yield rule("ivr-unspeakable").diag(
+                entry.path, line, f"the summary, spoken by {channel.name}, holds {what}", entry.id)
+    limit = channel.options.get("max_prompt_seconds")
+    if limit is None:
+        return
+    seconds = spoken_seconds(script, *rates(kb.config.speech, entry.locale))
+    if seconds > limit:
+        yield rule("ivr-too-long").diag(
+            entry.path, line,
+            f"the script takes {seconds:.1f} s to say; {channel.name} allows {limit:g} s", entry.id)
+
+
+def menus(kb, as_of):
+    yield from _key_clashes(kb)
+    for channel in ivr_channels(kb):
+        entries = carried(kb.valid_entries, channel, as_of)
+        by_locale = defaultdict(list)
+        for entry in entries:
+            by_locale[entry.locale].append(entry)
+        for locale in sorted(by_locale):
+            menu = build_menu(kb.config, by_locale[locale], locale)
+            for sub in walk(menu):
+                if sub.overflow:
+                    where = f"menu {sub.path!r}" if sub.path else "the main menu"
+                    line = kb.config.lines.get(sub.path) or kb.config.lines.get(f"channels/{channel.name}")
+                    yield rule("ivr-menu").diag(
+                        CONFIG_NAME, line,
+                        f"{channel.name} ({locale}): {where} has {len(sub.options)} options; "
+                        f"a keypad offers {len(KEYS)}")
+
+
+def _key_clashes(kb):
+    def siblings(nodes, parent):
+        taken = {}
+        for node in nodes:
+            if node.dtmf and node.dtmf in taken:
+                where = f"under {parent!r}" if parent else "at the top level"
+                yield rule("ivr-menu").diag(
+                    CONFIG_NAME, node.line,
+                    f"dtmf {node.dtmf!r} of {node.path!r} is also used by {taken[node.dtmf]!r} {where}")
+            elif node.dtmf:
+                taken[node.dtmf] = node.path
+            yield from siblings(node.children, node.path)
+
+    yield from siblings(kb.config.taxonomy, "")

@@ -1,0 +1,91 @@
+"""Body links and `related`: do they resolve, and can every reader of the link follow it?"""
+
+from __future__ import annotations
+
+from kbctl.checks.references import resolve
+from kbctl.publish import eligible
+from kbctl.rules import rule
+
+LINKING_KINDS = ("site", "faq")
+
+
+def link_target(kb, link):
+    """The entry a link names, or None (external, file, or nothing)."""
+    if link.kind == "entry":
+        return resolve(kb, link.target)
+    if link.kind == "entry-path":
+        return kb.by_path.get(link.target)
+    return None
+
+
+def broken_links(kb, _as_of):
+    broken = rule("broken-link")
+    for entry in kb.valid_entries:
+        for link in entry.links:
+            problem = _problem(kb, entry, link)
+            if problem:
+                yield broken.diag(entry.path, link.line, f"{link.raw}: {problem}", entry.id)
+
+
+def _problem(kb, entry, link) -> str | None:
+    if link.kind == "external":
+        return None
+    if link.kind == "anchor":
+        return None if link.anchor in entry.anchors else f"no heading '#{link.anchor}' in this entry"
+    if link.kind == "entry":
+        target = resolve(kb, link.target)
+        if target is None:
+            return f"no entry with id {link.target!r}"
+        return _anchor_problem(target, link)
+    if link.kind == "entry-path":
+        target = kb.by_path.get(link.target)
+        if target is not None:
+            return _anchor_problem(target, link)
+    return _file_problem(kb, link)
+
+
+def _anchor_problem(target, link) -> str | None:
+    if link.anchor and link.anchor not in target.anchors:
+        return f"entry {target.id!r} has no heading '#{link.anchor}'"
+    return None
+
+
+def _file_problem(kb, link) -> str | None:
+    if link.target.startswith("../") or link.target == "..":
+        return "points outside the knowledge base"
+    if not (kb.root / link.target).is_file():
+        return f"no file {link.target}"
+    return None
+
+
+def cross_visibility_links(kb, as_of):
+    """Warn where a channel shows a link (or related item) whose target it does not carry."""
+    warn = rule("cross-visibility-link")
+    channels = [c for c in kb.config.channels.values() if c.kind in LINKING_KINDS]
+    for entry in kb.valid_entries:
+        if not entry.is_published:
+            continue
+        carrying = [c for c in channels if eligible(entry, c, as_of)]
+        if not carrying:
+            continue
+        references = [(link_target(kb, link), link.level, link.line) for link in entry.links]
+        references += [(resolve(kb, rid), 0, entry.line_of("related")) for rid in entry.related]
+        for target, level, line in references:
+            if target is None:
+                continue
+            blind = [c.name for c in carrying
+                     if c.audience_rank >= level and not eligible(target, c, as_of)]
+            if blind:
+                yield warn.diag(
+                    entry.path, line,
+                    f"links to {target.id!r}, which {', '.join(blind)} does not carry "
+                    f"(status {target.status}, visibility {target.visibility})",
+                    entry.id,
+                )
+
+
+def raw_html(kb, _as_of):
+    warn = rule("raw-html")
+    for entry in kb.valid_entries:
+        for line in entry.raw_html_lines:
+            yield warn.diag(entry.path, line, "raw HTML is never published; use Markdown", entry.id)

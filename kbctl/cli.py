@@ -1,0 +1,91 @@
+"""The command line: thin typer commands. Each parses options, calls one function, reports,
+and returns an exit code. Commands live in kbctl/commands/*; each module has `register(app)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from kbctl import __version__
+from kbctl.errors import EXIT_INTERNAL, EXIT_USAGE, KbctlError
+
+app = typer.Typer(
+    name="kbctl",
+    help="Compile and lint a customer-service knowledge base kept as code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# One module per command family; each adds its commands to `app`.
+COMMAND_MODULES = ("validate_cmd", "rules_cmd", "health_cmd", "build_cmd", "review_cmd",
+                   "authoring_cmd", "owners_cmd", "serve_cmd")
+
+
+class State:
+    root: Path | None = None
+    debug: bool = False
+
+
+STATE = State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"kbctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    root: Annotated[Optional[Path], typer.Option("--root", help="The KB folder (default: the nearest folder with kbctl.yaml).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    STATE.root = root
+    STATE.debug = debug
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"kbctl.commands.{_module}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one handler maps every failure to an exit code and one line for people."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="kbctl", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except click.exceptions.Abort:
+        print("kbctl: aborted", file=sys.stderr)
+        code = 130
+    except KbctlError as exc:
+        print(f"kbctl: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        print("kbctl: interrupted", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said as one line
+        if debug:
+            traceback.print_exc()
+        summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        print(f"kbctl: internal error ({summary}); this is a bug — run with --debug for details",
+              file=sys.stderr)
+        code = EXIT_INTERNAL
+    sys.exit(code if isinstance(code, int) else 0)

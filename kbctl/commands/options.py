@@ -1,0 +1,26 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+
+class Fmt(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+class FmtMd(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    markdown = "markdown"
+
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date taken as today (default: today).")]
+Format = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+FormatWithMarkdown = Annotated[FmtMd, typer.Option("--format", "-f", help="Output format.")]

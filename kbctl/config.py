@@ -1,0 +1,247 @@
+"""kbctl.yaml → a frozen Config. Every problem is a UsageError naming file, line and problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from kbctl.errors import UsageError
+from kbctl.model import VISIBILITY_RANK
+from kbctl.resources import load_schema
+from kbctl.yamlutil import line_of_path, roundtrip_yaml, to_plain
+
+CONFIG_NAME = "kbctl.yaml"
+_INTERVAL = re.compile(r"^([1-9][0-9]*)([dwmy])$")
+_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def parse_interval(text: str) -> dt.timedelta:
+    """`Nd`, `Nw`, `Nm` (30 days) or `Ny` (365 days), as CONTRACT 3.2 defines them."""
+    match = _INTERVAL.match(text)
+    if not match:
+        raise ValueError(f"not an interval: {text!r} (use Nd, Nw, Nm or Ny)")
+    return dt.timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class Owner:
+    key: str
+    name: str
+    github: str | None = None
+
+
+@dataclass(frozen=True)
+class TaxonomyNode:
+    id: str
+    path: str  # "billing/payments"
+    titles: dict[str, str]
+    dtmf: str | None
+    children: tuple["TaxonomyNode", ...]
+    line: int | None
+
+    def title(self, locale: str, default_locale: str) -> str:
+        return self.titles.get(locale) or self.titles.get(default_locale) or next(
+            iter(self.titles.values()), self.id
+        )
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    kind: str
+    audience: str
+    select: str = "all"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def audience_rank(self) -> int:
+        return VISIBILITY_RANK[self.audience]
+
+    @property
+    def opt_in(self) -> bool:
+        return self.select == "opt-in"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    name: str
+    default_locale: str
+    locales: tuple[str, ...]
+    base_url: str | None
+    owners: dict[str, Owner]
+    taxonomy: tuple[TaxonomyNode, ...]
+    default_interval: dt.timedelta
+    type_intervals: dict[str, dt.timedelta]
+    warn_within: dt.timedelta
+    channels: dict[str, Channel]
+    speech: dict[str, dict[str, float]]
+    raw: dict[str, Any]
+    lines: dict[str, int]  # "taxonomy/0/children/1" -> line, for whole-KB diagnostics
+
+    @property
+    def nodes(self) -> dict[str, TaxonomyNode]:
+        return _flatten(self.taxonomy)
+
+    def channel_base_url(self, channel: Channel) -> str | None:
+        url = channel.options.get("base_url") or self.base_url
+        return url.rstrip("/") if url else None
+
+
+def _flatten(nodes: tuple[TaxonomyNode, ...]) -> dict[str, TaxonomyNode]:
+    out: dict[str, TaxonomyNode] = {}
+    for node in nodes:
+        out[node.path] = node
+        out.update(_flatten(node.children))
+    return out
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = load_schema("config.schema.json")
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding kbctl.yaml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise UsageError(f"no {CONFIG_NAME} in {start} or any parent folder (use --root DIR)")
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("not valid UTF-8", path=CONFIG_NAME) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror}", path=CONFIG_NAME) from None
+    try:
+        tree = roundtrip_yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise UsageError(f"YAML error: {problem}", path=CONFIG_NAME, line=line) from None
+    except YAMLError as exc:
+        raise UsageError(f"YAML error: {exc}", path=CONFIG_NAME) from None
+    if not isinstance(tree, dict):
+        raise UsageError("must be a mapping of settings", path=CONFIG_NAME, line=1)
+    data = to_plain(tree)
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        error = _most_specific(errors[0])
+        where = "/".join(map(str, error.absolute_path)) or "(top level)"
+        raise UsageError(
+            f"{where}: {_describe(error)}", path=CONFIG_NAME,
+            line=line_of_path(tree, list(error.absolute_path)),
+        )
+    config = _build(path, data, tree)
+    _check_consistency(config)
+    return config
+
+
+def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    best = jsonschema.exceptions.best_match([error])
+    return best or error
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown key {', '.join(map(repr, extra))}"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+    return error.message
+
+
+def _build(path: Path, data: dict, tree: Any) -> Config:
+    review = data.get("review") or {}
+    lines: dict[str, int] = {}
+    taxonomy = tuple(
+        _node(n, "", ["taxonomy", i], tree, lines) for i, n in enumerate(data.get("taxonomy") or [])
+    )
+    channels = {
+        name: Channel(
+            name=name,
+            kind=spec["kind"],
+            audience=spec["audience"],
+            select=spec.get("select", "all"),
+            options={k: v for k, v in spec.items() if k not in ("kind", "audience", "select")},
+        )
+        for name, spec in sorted(data["channels"].items())
+    }
+    for name in channels:
+        lines[f"channels/{name}"] = line_of_path(tree, ["channels", name]) or 1
+    speech = {"zh": {"chars_per_second": 4.0}, "en": {"words_per_minute": 150.0}}
+    return Config(
+        path=path,
+        name=data["name"],
+        default_locale=data["default_locale"],
+        locales=tuple(data["locales"]),
+        base_url=(data.get("base_url") or "").rstrip("/") or None,
+        owners={
+            key: Owner(key, spec["name"], spec.get("github"))
+            for key, spec in data["owners"].items()
+        },
+        taxonomy=taxonomy,
+        default_interval=parse_interval(review.get("default_interval", "180d")),
+        type_intervals={k: parse_interval(v) for k, v in (review.get("intervals") or {}).items()},
+        warn_within=parse_interval(review.get("warn_within", "14d")),
+        channels=channels,
+        speech={**speech, **(data.get("speech") or {})},
+        raw=data,
+        lines=lines,
+    )
+
+
+def _node(spec: dict, parent: str, where: list, tree: Any, lines: dict) -> TaxonomyNode:
+    node_path = f"{parent}/{spec['id']}" if parent else spec["id"]
+    line = line_of_path(tree, where)
+    lines[node_path] = line or 1
+    title = spec["title"]
+    children = tuple(
+        _node(child, node_path, [*where, "children", i], tree, lines)
+        for i, child in enumerate(spec.get("children") or [])
+    )
+    return TaxonomyNode(
+        id=spec["id"],
+        path=node_path,
+        titles=title if isinstance(title, dict) else {"*": title},
+        dtmf=spec.get("dtmf"),
+        children=children,
+        line=line,
+    )
+
+
+def _check_consistency(config: Config) -> None:
+    """Relations inside kbctl.yaml that a schema cannot express."""
+    if config.default_locale not in config.locales:
+        raise UsageError(
+            f"default_locale {config.default_locale!r} is not in locales",
+            path=CONFIG_NAME, line=line_of_path(config.raw, ["default_locale"]),
+        )
+    seen: set[str] = set()
+    for node_path, node in config.nodes.items():
+        if node_path in seen:
+            raise UsageError(f"taxonomy path {node_path!r} appears twice",
+                             path=CONFIG_NAME, line=node.line)
+        seen.add(node_path)
+    for channel in config.channels.values():
+        site = channel.options.get("site")
+        if site is not None and (site not in config.channels or config.channels[site].kind != "site"):
+            raise UsageError(
+                f"channel {channel.name!r}: site {site!r} is not a site channel",
+                path=CONFIG_NAME, line=config.lines.get(f"channels/{channel.name}"),
+            )

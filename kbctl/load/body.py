@@ -1,0 +1,158 @@
+"""Read a body once: `:::` blocks, links, heading anchors and raw HTML, each with its line."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from kbctl.markdown import parser
+from kbctl.model import BLOCK_NAMES, VISIBILITY_LEVELS, Block, Diagnostic, Link
+from kbctl.rules import rule
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MARKER = re.compile(r"^ {0,3}:::")
+_MARKER_NAME = re.compile(r"^ {0,3}:::[ \t]*([A-Za-z0-9_-]*)[ \t]*$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+UNKNOWN_BLOCK_LEVEL = len(VISIBILITY_LEVELS) - 1  # unknown names are treated as internal
+
+
+@dataclass
+class BodyInfo:
+    blocks: list[Block] = field(default_factory=list)
+    segments: list[tuple[str | None, str]] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
+    headings: list[tuple[int, str, str]] = field(default_factory=list)
+    raw_html_lines: list[int] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def analyse(path: str, entry_id: str | None, body: str, first_line: int) -> BodyInfo:
+    info = BodyInfo()
+    lines = body.split("\n")
+    levels = _scan_blocks(path, entry_id, lines, first_line, info)
+    # Marker lines become blank lines: markdown-it sees the same text on the same lines.
+    stripped = "\n".join("" if lvl is None else text for text, lvl in zip(lines, levels))
+    _walk_tokens(path, stripped, levels, first_line, info)
+    return info
+
+
+def _scan_blocks(path, entry_id, lines, first_line, info: BodyInfo) -> list[int | None]:
+    """Find `:::` blocks outside code fences; return each line's visibility rank (None: marker)."""
+    syntax = rule("block-syntax")
+    levels: list[int | None] = []
+    fence: str | None = None
+    open_block: tuple[str, int, list[str]] | None = None  # name, file line, content
+    segment: list[str] = []
+
+    def flush(name: str | None) -> None:
+        if segment:
+            info.segments.append((name, "\n".join(segment)))
+            segment.clear()
+
+    for offset, text in enumerate(lines):
+        line_no = first_line + offset
+        current = open_block[0] if open_block else None
+        fence_match = _FENCE.match(text)
+        if fence is not None:
+            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
+                fence = None
+        elif fence_match:
+            fence = fence_match.group(1)
+        elif _MARKER.match(text):
+            match = _MARKER_NAME.match(text)
+            name = match.group(1) if match else None
+            if name is None:
+                info.diagnostics.append(syntax.diag(
+                    path, line_no, "malformed block marker: use '::: NAME' and a closing ':::'", entry_id))
+            elif name and open_block:
+                info.diagnostics.append(syntax.diag(
+                    path, line_no, f"block '::: {name}' inside '::: {open_block[0]}': blocks cannot nest", entry_id))
+            elif name:
+                if name not in BLOCK_NAMES:
+                    known = ", ".join(BLOCK_NAMES)
+                    info.diagnostics.append(syntax.diag(
+                        path, line_no, f"unknown block '::: {name}' (known: {known})", entry_id))
+                flush(None)
+                open_block = (name, line_no, [])
+                levels.append(None)
+                continue
+            elif open_block:
+                flush(open_block[0])
+                name, start, content = open_block
+                info.blocks.append(Block(name, start, line_no, "\n".join(content)))
+                open_block = None
+                levels.append(None)
+                continue
+            else:
+                info.diagnostics.append(syntax.diag(
+                    path, line_no, "closing ':::' without an opening block", entry_id))
+        if open_block:
+            open_block[2].append(text)
+        segment.append(text)
+        levels.append(_level(current) if current else 0)
+    if open_block:
+        name, start, content = open_block
+        flush(name)
+        info.blocks.append(Block(name, start, None, "\n".join(content)))
+        info.diagnostics.append(syntax.diag(
+            path, start, f"block '::: {name}' is never closed (add a line ':::')", entry_id))
+    else:
+        flush(None)
+    return levels
+
+
+def _level(name: str) -> int:
+    if name == "ivr":
+        return len(VISIBILITY_LEVELS)
+    if name in VISIBILITY_LEVELS:
+        return VISIBILITY_LEVELS.index(name)
+    return UNKNOWN_BLOCK_LEVEL
+
+
+def _walk_tokens(path, source, levels, first_line, info: BodyInfo) -> None:
+    tokens = parser(html=True).parse(source)
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            anchor = token.attrGet("id") or ""
+            text = tokens[index + 1].content
+            info.anchors.add(anchor)
+            info.headings.append((int(token.tag[1]), text, anchor))
+        elif token.type == "html_block" and token.map:
+            info.raw_html_lines.append(first_line + token.map[0])
+        elif token.type == "inline" and token.map:
+            _inline(path, token, levels, first_line, info)
+
+
+def _inline(path, token, levels, first_line, info: BodyInfo) -> None:
+    offset = token.map[0]
+    for child in token.children or []:
+        if child.type in ("softbreak", "hardbreak"):
+            offset += 1
+        elif child.type == "html_inline":
+            info.raw_html_lines.append(first_line + offset)
+        elif child.type in ("link_open", "image"):
+            href = child.attrGet("href" if child.type == "link_open" else "src") or ""
+            level = levels[offset] if offset < len(levels) and levels[offset] is not None else 0
+            info.links.append(classify(path, href, first_line + offset, level))
+
+
+def classify(entry_path: str, href: str, line: int, level: int) -> Link:
+    """What a link points to: another entry, an anchor here, a file in the KB, or elsewhere."""
+    if href.startswith("kb:"):
+        target, _, anchor = unquote(href[3:]).partition("#")
+        return Link("entry", target, anchor or None, line, level, href)
+    if href.startswith("#"):
+        return Link("anchor", "", unquote(href[1:]) or None, line, level, href)
+    if _SCHEME.match(href) or href.startswith("//"):
+        return Link("external", href, None, line, level, href)
+    target, _, anchor = href.partition("#")
+    target = unquote(target.split("?", 1)[0])
+    if target.startswith("/"):
+        resolved = posixpath.normpath(target.lstrip("/"))
+    else:
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry_path), target))
+    kind = "entry-path" if resolved.endswith(".md") else "file"
+    return Link(kind, resolved, unquote(anchor) or None, line, level, href)

@@ -1,0 +1,155 @@
+"""Split an entry into front matter and body, parse the YAML, validate it against the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import jsonschema
+import yaml
+
+from kbctl.model import Diagnostic
+from kbctl.resources import load_schema
+from kbctl.rules import rule
+from kbctl.yamlutil import TooComplex, load_front_matter, top_level_key_lines
+
+MAX_FRONT_MATTER = 256 * 1024
+DATE_KEYS = ("last_reviewed", "review_by", "valid_from", "valid_to")
+REQUIRED = ("id", "title", "type", "status", "owner")
+
+
+@dataclass
+class FrontMatter:
+    meta: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+    body: str = ""
+    body_line: int = 1
+    ok: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = load_schema("entry.schema.json")
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def split(text: str) -> tuple[str, str, int] | str:
+    """(front matter, body, first body line) or a problem sentence."""
+    if not text.strip():
+        return "the file is empty"
+    if not (text.startswith("---\n") or text == "---"):
+        return "no front matter: the file must start with a line '---'"
+    end = _closing_fence(text)
+    if end is None:
+        return "the front matter is never closed by a line '---'"
+    front, rest_start, closing_line = end
+    return front, text[rest_start:], closing_line + 1
+
+
+def _closing_fence(text: str) -> tuple[str, int, int] | None:
+    position = 4
+    line = 2
+    while position <= len(text):
+        newline = text.find("\n", position)
+        stop = len(text) if newline < 0 else newline
+        if text[position:stop].rstrip() in ("---", "..."):
+            return text[4:position], (stop + 1 if newline >= 0 else stop), line
+        if newline < 0:
+            return None
+        position = newline + 1
+        line += 1
+    return None
+
+
+def parse(path: str, text: str) -> FrontMatter:
+    result = FrontMatter()
+    syntax = rule("front-matter-syntax")
+    parts = split(text)
+    if isinstance(parts, str):
+        result.diagnostics.append(syntax.diag(path, 1, parts))
+        return result
+    front, result.body, result.body_line = parts
+    if len(front) > MAX_FRONT_MATTER:
+        result.diagnostics.append(syntax.diag(path, 1, "front matter is larger than 256 KiB"))
+        return result
+    try:
+        data = load_front_matter(front)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = 2 + mark.line if mark else 1
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        result.diagnostics.append(syntax.diag(path, line, f"YAML error: {problem}"))
+        return result
+    except (yaml.YAMLError, TooComplex, RecursionError) as exc:
+        result.diagnostics.append(syntax.diag(path, 1, f"YAML error: {exc}"))
+        return result
+    if data is None:
+        result.diagnostics.append(syntax.diag(path, 1, "the front matter is empty"))
+        return result
+    if not isinstance(data, dict):
+        result.diagnostics.append(syntax.diag(path, 2, "the front matter is not a mapping of keys"))
+        return result
+    result.key_lines, duplicates = top_level_key_lines(front, 2)
+    entry_id = data.get("id") if isinstance(data.get("id"), str) else None
+    for key, line in duplicates:
+        result.diagnostics.append(syntax.diag(path, line, f"duplicate key {key!r}", entry_id))
+    result.meta, result.ok = _validate(path, data, result.key_lines, entry_id, result.diagnostics)
+    return result
+
+
+def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], bool]:
+    """Schema-check; drop the fields in error so later checks see only sound values."""
+    schema_rule = rule("schema")
+    bad_keys: set[str] = set()
+    data = {str(k): v for k, v in data.items()}
+    for error in sorted(_validator().iter_errors(data), key=_error_order):
+        if error.validator == "additionalProperties":
+            for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                bad_keys.add(key)
+                out.append(schema_rule.diag(
+                    path, key_lines.get(key, 1), f"unknown key {key!r}", entry_id))
+            continue
+        key, message = _explain(error)
+        if key:
+            bad_keys.add(key)
+        line = key_lines.get(key, 1) if key else 1
+        out.append(schema_rule.diag(path, line, message, entry_id))
+    meta = {k: v for k, v in data.items() if k not in bad_keys}
+    for key in DATE_KEYS:
+        if isinstance(meta.get(key), str):
+            meta[key] = dt.date.fromisoformat(meta[key])
+    start, end = meta.get("valid_from"), meta.get("valid_to")
+    if start and end and start > end:
+        out.append(schema_rule.diag(
+            path, key_lines.get("valid_from", 1),
+            f"valid_from {start} is after valid_to {end}", entry_id,
+        ))
+    ok = all(k in meta for k in REQUIRED)
+    return meta, ok
+
+
+def _error_order(error: jsonschema.ValidationError) -> tuple:
+    return (list(map(str, error.absolute_path)), error.message)
+
+
+def _explain(error: jsonschema.ValidationError) -> tuple[str | None, str]:
+    path = list(error.absolute_path)
+    key = str(path[0]) if path else None
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return None, f"missing required key {missing!r}"
+    where = "/".join(map(str, path))
+    if error.validator == "format" and error.validator_value == "date":
+        return key, f"{where}: {error.instance!r} is not a real date"
+    if error.validator == "pattern" and key in DATE_KEYS:
+        return key, f"{where}: {error.instance!r} is not a date in the form YYYY-MM-DD"
+    if error.validator == "enum":
+        choices = ", ".join(map(str, error.validator_value))
+        return key, f"{where}: {error.instance!r} is not one of {choices}"
+    if error.validator == "pattern":
+        return key, f"{where}: {error.instance!r} does not match {error.validator_value}"
+    return key, f"{where}: {error.message}" if where else error.message

@@ -1,0 +1,67 @@
+"""The one Markdown dialect kbctl reads and renders, and the GitHub-style heading slugs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from mdit_py_plugins.container import container_plugin
+
+from kbctl.model import RESTRICTED_BLOCKS
+
+_NOT_SLUG = re.compile(r"[^\w\- ]", re.UNICODE)
+
+
+def slugify(text: str) -> str:
+    """GitHub's anchor for a heading: lower-cased, punctuation dropped, spaces to `-`, CJK kept."""
+    text = unicodedata.normalize("NFC", text).strip().lower()
+    return _NOT_SLUG.sub("", text).replace(" ", "-")
+
+
+def _heading_ids(state: StateCore) -> None:
+    """Give every heading its slug as `id`, numbering repeats as GitHub does (`x`, `x-1`)."""
+    seen: dict[str, int] = {}
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        inline = tokens[index + 1]
+        text = "".join(
+            child.content for child in (inline.children or [])
+            if child.type in ("text", "code_inline")
+        )
+        base = slugify(text)
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        token.attrSet("id", base if count == 0 else f"{base}-{count}")
+
+
+def _restricted_container(md: MarkdownIt, name: str) -> None:
+    """Render `::: internal` … `:::` as a marked section (only reached when the channel may show it)."""
+
+    def render(self, tokens, idx, _options, env):  # noqa: ANN001 - markdown-it renderer signature
+        if tokens[idx].nesting == 1:
+            label = (env or {}).get("block_labels", {}).get(name, name)
+            return (
+                f'<section class="kb-restricted kb-restricted-{name}" data-visibility="{name}">'
+                f'<p class="kb-restricted-label">{md.utils.escapeHtml(label)}</p>\n'
+            )
+        return "</section>\n"
+
+    container_plugin(md, name, render=render)
+
+
+@cache
+def parser(*, html: bool, restricted_blocks: bool = False) -> MarkdownIt:
+    """The parser. `html=True` keeps raw HTML as tokens so checks can find it; rendering uses
+    `html=False`, where markdown-it escapes it, so content can never inject markup."""
+    md = MarkdownIt("commonmark", {"html": html, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.core.ruler.push("kb_heading_ids", _heading_ids)
+    if restricted_blocks:
+        for name in RESTRICTED_BLOCKS:
+            _restricted_container(md, name)
+    return md
