@@ -1,9 +1,70 @@
-"""Placeholder: commands of this family are being written."""
+"""`kbctl build [--channel NAME]... [--out DIR]`."""
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from kbctl.commands.options import AsOf
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command()
+    def build(
+        channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Build only this channel (repeatable).")] = None,
+        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: dist at the KB root).")] = None,
+        as_of: AsOf = None,
+    ) -> int:
+        """Compile the channel bundles; refuse (exit 1, output untouched) on content errors."""
+        from rich.console import Console
+
+        from kbctl.build import build as run_build
+        from kbctl.cli import STATE
+        from kbctl.errors import BuildRefused
+        from kbctl.model import Severity
+        from kbctl.report import emit
+        from kbctl.session import open_config, parse_as_of
+
+        root, config = open_config(STATE.root)
+        date = parse_as_of(as_of)
+        target = (Path.cwd() / out) if out else root / "dist"
+        console = Console(stderr=True, highlight=False)
+        try:
+            result = run_build(root, config, date, target, channel, progress=_progress(console))
+        except BuildRefused:
+            from kbctl.checks import run_validate
+            from kbctl.load import load_kb
+
+            kb = load_kb(root, config)
+            errors = [d for d in run_validate(kb, date) if d.severity is Severity.ERROR]
+            emit(errors, "text", len(kb.entries), sys.stdout)
+            raise
+        warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
+        for name, count in result.written.items():
+            console.print(f"[green]✔[/] {name}: {count} files → {_shown(target / name)}")
+        if warnings:
+            console.print(f"[yellow]![/] {warnings} warnings (kbctl validate shows them)")
+        return 0
+
+
+def _progress(console):
+    @contextmanager
+    def show(channel):
+        if console.is_terminal:
+            with console.status(f"building {channel.name} ({channel.kind})…"):
+                yield
+        else:
+            yield
+
+    return show
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

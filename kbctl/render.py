@@ -1,0 +1,120 @@
+"""Shared rendering: an entry's Markdown for one audience, to HTML and to plain text.
+
+Security lives here: blocks above the audience are cut from the *source* before parsing, so
+their text never reaches a renderer; raw HTML is dropped; links to entries the channel does
+not carry become plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from kbctl.load.body import classify
+from kbctl.markdown import parser
+from kbctl.model import RESTRICTED_BLOCKS, VISIBILITY_RANK, Entry, Link
+
+# Given the link as written, return the URL to emit, or None to show the text unlinked.
+LinkResolver = Callable[[Link], "str | None"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    text: str  # plain text: no markup, no raw HTML
+    linked_ids: tuple[str, ...]  # entries this rendering links to (as carried)
+
+
+def audience_source(entry: Entry, audience_rank: int) -> str:
+    """The body as a reader of `audience_rank` may see it: higher blocks and ivr scripts cut."""
+    parts: list[str] = []
+    for name, text in entry.segments:
+        if name is None:
+            parts.append(text)
+        elif name in RESTRICTED_BLOCKS and VISIBILITY_RANK[name] <= audience_rank:
+            parts.append(f"\n::: {name}\n{text}\n:::\n")
+        # ivr scripts and unknown blocks never reach a page
+    return "\n".join(parts)
+
+
+def has_restricted(entry: Entry, audience_rank: int) -> bool:
+    return any(
+        name in RESTRICTED_BLOCKS and VISIBILITY_RANK[name] <= audience_rank
+        for name, _ in entry.segments
+    )
+
+
+def render_markdown(source: str, entry_path: str, resolve: LinkResolver, env: dict | None = None) -> Rendered:
+    md = parser(html=True, restricted_blocks=True)
+    env = dict(env or {})
+    tokens = md.parse(source, env)
+    linked: list[str] = []
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            token.children = _resolve_links(token.children, entry_path, resolve, linked)
+    tokens = [t for t in tokens if t.type != "html_block"]
+    html = md.renderer.render(tokens, md.options, env)
+    return Rendered(html=html, text=plain_text(tokens), linked_ids=tuple(linked))
+
+
+def render_entry(entry: Entry, audience_rank: int, resolve: LinkResolver, env: dict | None = None) -> Rendered:
+    return render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
+
+
+def _resolve_links(children: list[Token], entry_path: str, resolve: LinkResolver, linked: list[str]) -> list[Token]:
+    out: list[Token] = []
+    unlinked_depth: list[bool] = []  # per open link: was it unlinked?
+    for child in children:
+        if child.type == "html_inline":
+            continue  # raw HTML is never published
+        if child.type == "link_open":
+            link = classify(entry_path, child.attrGet("href") or "", 0, 0)
+            url = resolve(link)
+            unlinked_depth.append(url is None)
+            if url is None:
+                continue
+            child.attrSet("href", url)
+            if link.kind in ("entry", "entry-path"):
+                linked.append(link.target)
+        elif child.type == "link_close":
+            if unlinked_depth and unlinked_depth.pop():
+                continue
+        elif child.type == "image":
+            url = resolve(classify(entry_path, child.attrGet("src") or "", 0, 0))
+            if url is None:
+                text = Token("text", "", 0)
+                text.content = child.content
+                out.append(text)
+                continue
+            child.attrSet("src", url)
+        out.append(child)
+    return out
+
+
+_BLOCK_ENDS = {"paragraph_close", "heading_close", "list_item_close", "blockquote_close",
+               "tr_close", "fence", "code_block", "hr"}
+
+
+def plain_text(tokens: list[Token]) -> str:
+    """Readable text of the tokens: words kept, markup and raw HTML dropped."""
+    out: list[str] = []
+    for token in tokens:
+        if token.type == "inline":
+            for child in token.children or []:
+                if child.type in ("text", "code_inline"):
+                    out.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    out.append(" ")
+                elif child.type == "image":
+                    out.append(child.content)
+        elif token.type in ("fence", "code_block"):
+            out.append(token.content.strip())
+        elif token.type in ("th_close", "td_close"):
+            out.append(" ")
+        if token.type in _BLOCK_ENDS:
+            out.append("\n")
+    text = "".join(out)
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,125 @@
+"""Shared test helpers: run the real CLI, write small knowledge bases, make git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+IN_CI = os.environ.get("CI") == "true"
+
+BASE_CONFIG = """\
+name: Test Help Center
+default_locale: zh-CN
+locales: [zh-CN, en-US]
+base_url: https://help.example.com
+owners:
+  billing-team: {name: 账务组, github: "@example/billing"}
+  network-team: {name: 网络组}
+taxonomy:
+  - id: billing
+    title: {zh-CN: 账单与缴费, en-US: Billing}
+    dtmf: "1"
+    children:
+      - id: payments
+        title: {zh-CN: 缴费, en-US: Payments}
+  - id: network
+    title: {zh-CN: 网络, en-US: Network}
+review:
+  default_interval: 180d
+  intervals: {policy: 90d}
+  warn_within: 14d
+channels:
+  help-center:  {kind: site, audience: public}
+  agent-portal: {kind: site, audience: internal, base_url: https://agents.example.com}
+  faq-bot:      {kind: faq,  audience: public, site: help-center}
+  hotline:      {kind: ivr,  audience: public, select: opt-in, max_prompt_seconds: 30, operator: "tel:10000"}
+"""
+
+
+def entry_text(body: str = "正文。\n", **fields) -> str:
+    """An entry file: front matter from `fields` (in the order given), then `body`."""
+    meta = {"id": "e1", "title": "标题", "type": "faq", "status": "published", "owner": "billing-team"}
+    meta.update(fields)
+    lines = ["---"]
+    for key, value in meta.items():
+        if value is None:
+            continue
+        lines.append(f"{key}: {json.dumps(value, ensure_ascii=False) if not isinstance(value, str) or key in ('title', 'summary') else value}")
+    lines.append("---")
+    return "\n".join(lines) + "\n" + textwrap.dedent(body)
+
+
+def write_kb(root: Path, entries: dict[str, str], config: str = BASE_CONFIG) -> Path:
+    """A KB at `root`: kbctl.yaml plus `entries` (path under knowledge/ -> file text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "kbctl.yaml").write_text(config, encoding="utf-8")
+    for rel, text in entries.items():
+        path = root / "knowledge" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> Result:
+    """Run kbctl through its real entry point, in a separate process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "kbctl", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})},
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull,
+}
+
+
+def git(root: Path, *args: str, date: str | None = None) -> str:
+    """Run git in `root` with a fixed identity and, if given, a fixed author/commit date."""
+    env = {**os.environ, **GIT_ENV}
+    if date:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{date}T12:00:00+00:00"
+    proc = subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+def commit_all(root: Path, message: str, date: str) -> str:
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", message, date=date)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def init_repo(root: Path) -> None:
+    git(root, "init", "-q", "-b", "main")
+
+
+def require_shared(name: str) -> Path:
+    """A file of ../shared/: skip where it is absent, except in CI, where that is a failure."""
+    path = SHARED / name
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"{path} is missing in CI")
+        pytest.skip(f"{path} is not beside the repository")
+    return path
