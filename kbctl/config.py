@@ -84,7 +84,7 @@ class Config:
     channels: dict[str, Channel]
     speech: dict[str, dict[str, float]]
     raw: dict[str, Any]
-    lines: dict[str, int]  # "taxonomy/0/children/1" -> line, for whole-KB diagnostics
+    lines: dict[str, int]  # taxonomy path, "channels/NAME", "owners/KEY" -> line in kbctl.yaml
 
     @property
     def nodes(self) -> dict[str, TaxonomyNode]:
@@ -184,6 +184,8 @@ def _build(path: Path, data: dict, tree: Any) -> Config:
     }
     for name in channels:
         lines[f"channels/{name}"] = line_of_path(tree, ["channels", name]) or 1
+    for key in data["owners"]:
+        lines[f"owners/{key}"] = line_of_path(tree, ["owners", key]) or 1
     speech = {"zh": {"chars_per_second": 4.0}, "en": {"words_per_minute": 150.0}}
     return Config(
         path=path,

@@ -55,11 +55,13 @@ def _restricted_container(md: MarkdownIt, name: str) -> None:
 
 
 @cache
-def parser(*, html: bool, restricted_blocks: bool = False) -> MarkdownIt:
-    """The parser. `html=True` keeps raw HTML as tokens so checks can find it; rendering uses
-    `html=False`, where markdown-it escapes it, so content can never inject markup."""
+def parser(*, html: bool, restricted_blocks: bool = False, tables: bool = True) -> MarkdownIt:
+    """The parser. `html=True` keeps raw HTML as tokens so checks can find them (renderers
+    drop them). `tables=False` is for reading links and headings only: rows then parse as
+    paragraphs with the same links on the same lines, and the table rule, tried on every
+    line, costs a fifth of the parse."""
     md = MarkdownIt("commonmark", {"html": html, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    md.enable(["table", "strikethrough"] if tables else ["strikethrough"])
     md.core.ruler.push("kb_heading_ids", _heading_ids)
     if restricted_blocks:
         for name in RESTRICTED_BLOCKS:

@@ -35,16 +35,48 @@ FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_t
 
 # Objects nested deeper, or larger, than this are not front matter but an attack (YAML bomb).
 MAX_NODES = 10_000
+MAX_DEPTH = 20
+# Every nesting level needs one of these characters, so a text with fewer of them cannot nest
+# deeply enough to hurt; only texts with more pay for the extra event scan below.
+_NESTING_CHARS = "[{-?:"
+_SCAN_ABOVE = 1_000
 
 
 class TooComplex(ValueError):
-    pass
+    """Front matter too big or too deep to be anything but an attack; `line` is 0-based in the
+    YAML text when known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+_TOO_DEEP = f"front matter is nested deeper than {MAX_DEPTH} levels"
+_TOO_BIG = f"front matter holds more than {MAX_NODES:,} values (YAML aliases?)"
 
 
 def load_front_matter(text: str) -> Any:
+    _check_depth(text)
     data = yaml.load(text, Loader=FrontMatterLoader)  # noqa: S506 - a safe loader subclass
     _check_size(data)
     return data
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses in C, and about
+    30,000 nested `[` (60 KB, well under the front-matter size limit) crash the process
+    with a segmentation fault instead of raising. Parsing events is iterative and stops early.
+    """
+    if sum(text.count(char) for char in _NESTING_CHARS) <= _SCAN_ABOVE:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooComplex(_TOO_DEEP, event.start_mark.line)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _check_size(data: Any) -> None:
@@ -54,8 +86,10 @@ def _check_size(data: Any) -> None:
     while stack:
         item, depth = stack.pop()
         budget -= 1
-        if budget < 0 or depth > 20:
-            raise TooComplex("front matter is too large or too deeply nested (YAML aliases?)")
+        if budget < 0:
+            raise TooComplex(_TOO_BIG)
+        if depth > MAX_DEPTH:
+            raise TooComplex(_TOO_DEEP)
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
             stack.extend((k, depth + 1) for k in item.keys())

@@ -1,8 +1,125 @@
-"""The faq channel kind (being written)."""
+"""The faq channel kind: `faq.<locale>.json` per configured locale, for chatbots (CONTRACT 4).
+
+The shape is `schemas/faq.schema.json`. What a reader of the channel's audience may not see
+never gets here: entries are the carried ones, the answer is rendered for the channel's
+audience (higher blocks and ivr scripts cut from the source), `related` keeps carried ids only.
+
+Where URLs point ("the site"): the site channel named by the channel's `site` option, else the
+first (by channel name) site channel whose audience is public, else none. An entry's `url` is
+its page there when that site carries it and has a base_url; otherwise null. `answer_html`
+links follow the same rule: a link to an entry this channel carries points to that entry's
+page on the site (with its anchor); any other link to an entry, and links to files (the FAQ
+data ships no files), become plain text. External links keep their URL if it is http(s),
+mailto or tel.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from urllib.parse import quote
+
+from kbctl.channels import entry_url
+from kbctl.checks.links import link_target
+from kbctl.checks.references import resolve as resolve_id
+from kbctl.config import Channel
+from kbctl.model import Entry, Link
+from kbctl.publish import eligible
+from kbctl.render import LinkResolver, render_entry
+
+_SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)
+
 
 def render(ctx, writer) -> None:
-    for entry in ctx.entries:
-        writer.write(f"{entry.locale}/{entry.id}.txt", entry.title, entry.id)
+    pages = SitePages(ctx)
+    for locale, entries in ctx.by_locale().items():
+        relpath = f"faq.{locale}.json"
+        data = {"locale": locale, "entries": [faq_record(ctx, pages, e) for e in entries]}
+        writer.write(relpath, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        # One file serves every entry of the locale; the manifest maps each of them to it.
+        for entry in entries:
+            writer.entries[entry.id].append(relpath)
+
+
+class SitePages:
+    """Absolute page URLs on the site the FAQ data points readers to."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.site = target_site(ctx.config, ctx.channel)
+        self.base_url = ctx.config.channel_base_url(self.site) if self.site else None
+
+    def url(self, entry: Entry | None) -> str | None:
+        if entry is None or self.site is None or not self.base_url:
+            return None
+        if not eligible(entry, self.site, self.ctx.as_of):
+            return None  # the site has no page for it: no dead link
+        return entry_url(self.base_url, entry)
+
+
+def target_site(config, channel: Channel) -> Channel | None:
+    named = channel.options.get("site")
+    if named:
+        return config.channels.get(named)  # config loading checked it is a site channel
+    public = [c for c in config.channels.values() if c.kind == "site" and c.audience == "public"]
+    return public[0] if public else None
+
+
+def faq_record(ctx, pages: SitePages, entry: Entry) -> dict:
+    rendered = render_entry(entry, ctx.channel.audience_rank, link_resolver(ctx, pages, entry))
+    return {
+        "id": entry.id,
+        "type": entry.type,
+        "question": entry.title,
+        "questions": entry.questions,
+        "summary": entry.summary or None,
+        "answer": rendered.text,
+        "answer_html": rendered.html,
+        "category": entry.category,
+        "category_title": category_title(ctx.config, entry),
+        "tags": entry.tags,
+        "related": related_ids(ctx, entry),
+        "updated": last_verified(entry),
+        "url": pages.url(entry),
+    }
+
+
+def link_resolver(ctx, pages: SitePages, entry: Entry) -> LinkResolver:
+    def resolve(link: Link) -> str | None:
+        if link.kind == "external":
+            return link.target if _SAFE_SCHEME.match(link.target) else None
+        if link.kind == "anchor":
+            return _with_anchor(pages.url(entry), link.anchor)
+        if link.kind in ("entry", "entry-path"):
+            target = link_target(ctx.kb, link)
+            return _with_anchor(pages.url(target), link.anchor) if ctx.carries(target) else None
+        return None  # a file of the KB: not part of the FAQ data
+
+    return resolve
+
+
+def _with_anchor(url: str | None, anchor: str | None) -> str | None:
+    if url is None or not anchor:
+        return url
+    return f"{url}#{quote(anchor, safe='')}"
+
+
+def related_ids(ctx, entry: Entry) -> list[str]:
+    """Canonical ids of the related entries this channel carries (aliases followed)."""
+    out: list[str] = []
+    for ref in entry.related:
+        target = resolve_id(ctx.kb, ref)
+        if ctx.carries(target) and target.id not in out and target.id != entry.id:
+            out.append(target.id)
+    return out
+
+
+def category_title(config, entry: Entry) -> str | None:
+    node = config.nodes.get(entry.category) if entry.category else None
+    return node.title(entry.locale, config.default_locale) if node else None
+
+
+def last_verified(entry: Entry) -> str | None:
+    """CONTRACT 3.3: the later of last_reviewed and the git date (when git dates are used)."""
+    dates = [d for d in (entry.date("last_reviewed"), entry.git_date) if d is not None]
+    return max(dates).isoformat() if dates else None

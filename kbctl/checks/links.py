@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from kbctl.checks.references import resolve
 from kbctl.publish import eligible
 from kbctl.rules import rule
@@ -24,14 +26,17 @@ def broken_links(kb, _as_of):
         for link in entry.links:
             problem = _problem(kb, entry, link)
             if problem:
-                yield broken.diag(entry.path, link.line, f"{link.raw}: {problem}", entry.id)
+                # markdown-it percent-encodes hrefs; show the link as the author wrote it.
+                yield broken.diag(entry.path, link.line, f"{unquote(link.raw)}: {problem}", entry.id)
 
 
 def _problem(kb, entry, link) -> str | None:
     if link.kind == "external":
         return None
-    if link.kind == "anchor":
-        return None if link.anchor in entry.anchors else f"no heading '#{link.anchor}' in this entry"
+    if link.kind == "anchor":  # a bare `#` is the top of the page
+        if link.anchor is None or link.anchor in entry.anchors:
+            return None
+        return f"no heading '#{link.anchor}' in this entry"
     if link.kind == "entry":
         target = resolve(kb, link.target)
         if target is None:

@@ -13,7 +13,7 @@ from kbctl.rules import rule
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MARKER = re.compile(r"^ {0,3}:::")
-_MARKER_NAME = re.compile(r"^ {0,3}:::[ \t]*([A-Za-z0-9_-]*)[ \t]*$")
+_MARKER_NAME = re.compile(r"^ {0,3}:::[ \t]*([A-Za-z0-9_-]*)(.*)$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 UNKNOWN_BLOCK_LEVEL = len(VISIBILITY_LEVELS) - 1  # unknown names are treated as internal
 
@@ -45,6 +45,7 @@ def _scan_blocks(path, entry_id, lines, first_line, info: BodyInfo) -> list[int 
     levels: list[int | None] = []
     fence: str | None = None
     open_block: tuple[str, int, list[str]] | None = None  # name, file line, content
+    nested = 0  # blocks wrongly opened inside open_block: their closers are not its closer
     segment: list[str] = []
 
     def flush(name: str | None) -> None:
@@ -63,14 +64,24 @@ def _scan_blocks(path, entry_id, lines, first_line, info: BodyInfo) -> list[int 
             fence = fence_match.group(1)
         elif _MARKER.match(text):
             match = _MARKER_NAME.match(text)
-            name = match.group(1) if match else None
+            name, after = (match.group(1), match.group(2)) if match else (None, "")
+            rest = after.strip()
+            if rest and (not name or after[0] not in " \t"):
+                name = None  # `:::?x`, `::::` or `::: a.b`: not a marker the renderer reads
             if name is None:
                 info.diagnostics.append(syntax.diag(
                     path, line_no, "malformed block marker: use '::: NAME' and a closing ':::'", entry_id))
             elif name and open_block:
+                nested += 1
                 info.diagnostics.append(syntax.diag(
                     path, line_no, f"block '::: {name}' inside '::: {open_block[0]}': blocks cannot nest", entry_id))
+            elif open_block and nested:
+                nested -= 1  # closes the wrongly nested block reported above, not open_block
             elif name:
+                if rest:
+                    # The renderer reads `::: internal note` as an internal block, so it opens one.
+                    info.diagnostics.append(syntax.diag(
+                        path, line_no, f"unexpected text {rest!r} after '::: {name}'", entry_id))
                 if name not in BLOCK_NAMES:
                     known = ", ".join(BLOCK_NAMES)
                     info.diagnostics.append(syntax.diag(
@@ -113,7 +124,7 @@ def _level(name: str) -> int:
 
 
 def _walk_tokens(path, source, levels, first_line, info: BodyInfo) -> None:
-    tokens = parser(html=True).parse(source)
+    tokens = parser(html=True, tables=False).parse(source)
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             anchor = token.attrGet("id") or ""

@@ -11,7 +11,7 @@ import jsonschema
 import yaml
 
 from kbctl.model import Diagnostic
-from kbctl.resources import load_schema
+from kbctl.resources import inline_refs, load_schema
 from kbctl.rules import rule
 from kbctl.yamlutil import TooComplex, load_front_matter, top_level_key_lines
 
@@ -32,7 +32,7 @@ class FrontMatter:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = load_schema("entry.schema.json")
+    schema = inline_refs(load_schema("entry.schema.json"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
@@ -84,7 +84,11 @@ def parse(path: str, text: str) -> FrontMatter:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         result.diagnostics.append(syntax.diag(path, line, f"YAML error: {problem}"))
         return result
-    except (yaml.YAMLError, TooComplex, RecursionError) as exc:
+    except TooComplex as exc:
+        line = 2 + exc.line if exc.line is not None else 1
+        result.diagnostics.append(syntax.diag(path, line, f"YAML error: {exc}"))
+        return result
+    except (yaml.YAMLError, RecursionError) as exc:
         result.diagnostics.append(syntax.diag(path, 1, f"YAML error: {exc}"))
         return result
     if data is None:
@@ -106,7 +110,14 @@ def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], boo
     schema_rule = rule("schema")
     bad_keys: set[str] = set()
     data = {str(k): v for k, v in data.items()}
+    reported: set[tuple] = set()
     for error in sorted(_validator().iter_errors(data), key=_error_order):
+        # One finding per value: '2026/09/01' fails both `pattern` and `format`, '' both
+        # `minLength` and `pattern`; saying so twice is noise.
+        where = tuple(map(str, error.absolute_path))
+        if where and where in reported:
+            continue
+        reported.add(where)
         if error.validator == "additionalProperties":
             for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
                 bad_keys.add(key)
@@ -150,6 +161,8 @@ def _explain(error: jsonschema.ValidationError) -> tuple[str | None, str]:
     if error.validator == "enum":
         choices = ", ".join(map(str, error.validator_value))
         return key, f"{where}: {error.instance!r} is not one of {choices}"
+    if error.validator in ("pattern", "minLength") and error.schema.get("pattern") == "\\S":
+        return key, f"{where}: must not be empty"
     if error.validator == "pattern":
         return key, f"{where}: {error.instance!r} does not match {error.validator_value}"
     return key, f"{where}: {error.message}" if where else error.message

@@ -1,0 +1,56 @@
+"""The content-hash cache in `.kbctl/` at the KB root (git-ignored; deleting it is always safe).
+
+An entry whose bytes are unchanged is not parsed again: its parsed record and load findings
+come from here. The cache is keyed on everything else parsing depends on (kbctl's version,
+the entry schema, the default locale), so a stale cache is simply not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kbctl import __version__
+from kbctl.resources import data_dir
+
+CACHE_DIR = ".kbctl"
+
+
+def cache_key(*parts: str) -> str:
+    schema = (data_dir("schemas") / "entry.schema.json").read_bytes()
+    digest = hashlib.sha256(schema)
+    for part in (__version__, *parts):
+        digest.update(part.encode())
+    return digest.hexdigest()
+
+
+def load(root: Path, name: str, key: str) -> dict[str, Any]:
+    path = root / CACHE_DIR / f"{name}.pickle"
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)  # noqa: S301 - our own file, under the KB
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        return {}
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return {}
+    return stored.get("items", {})
+
+
+def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
+    """Write atomically; a cache that cannot be written is not an error."""
+    folder = root / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# kbctl's cache: safe to delete\n*\n", encoding="utf-8")
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump({"key": key, "items": items}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, folder / f"{name}.pickle")
+    except OSError:
+        pass

@@ -1,0 +1,235 @@
+"""What every site page needs to know about the others, computed once before any page is written.
+
+All maps hold only carried entries: they are the site's whole view of the knowledge base, so a
+page built from them cannot name an entry the channel does not carry. Backlinks come from the
+entries' parsed links (those in blocks the audience may see) and `related` lists, in one pass,
+so each entry still renders exactly once, when its page is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from kbctl.checks.links import link_target
+from kbctl.checks.references import resolve
+from kbctl.config import TaxonomyNode
+from kbctl.markdown import slugify
+from kbctl.model import Entry
+
+
+# -- where pages live (paths relative to the channel folder) ---------------------------------------
+# Entry pages are `<locale>/<id>/index.html`; every other page sits where no entry id can reach:
+# ids cannot contain a dot, and a category or tag page is one level below a fixed folder.
+def home_path(locale: str) -> str:
+    return f"{locale}/index.html"
+
+
+def category_path(locale: str, node_path: str) -> str:
+    return f"{locale}/category/{node_path}/index.html"
+
+
+def tag_path(locale: str, slug: str) -> str:
+    return f"{locale}/tag/{slug}/index.html"
+
+
+def search_path(locale: str) -> str:
+    return f"{locale}/search.html"
+
+
+def file_path(kb_path: str) -> str:
+    return f"files/{kb_path}"
+
+
+def page_root(relpath: str) -> str:
+    """The relative prefix from a page back to the channel folder ("", "../", "../../", …)."""
+    return "../" * relpath.count("/")
+
+
+def href(root: str, relpath: str) -> str:
+    return root + quote(relpath, safe="/#")
+
+
+def absolute_url(base_url: str | None, relpath: str) -> str | None:
+    """A page's public URL: folders end in `/`, never in `index.html`."""
+    if not base_url:
+        return None
+    if relpath.endswith("index.html"):
+        relpath = relpath[: -len("index.html")]
+    return f"{base_url}/{quote(relpath, safe='/')}"
+
+
+def last_reviewed(entry: Entry) -> dt.date | None:
+    """The last verification: the later of `last_reviewed` and the git date, where known."""
+    dates = [d for d in (entry.date("last_reviewed"), entry.git_date) if d is not None]
+    return max(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class Card:
+    """How lists show an entry: enough for a link with a title and a summary."""
+
+    id: str
+    title: str
+    locale: str
+    path: str
+    summary: str
+    type: str
+    category: str | None
+
+
+@dataclass
+class Tag:
+    slug: str
+    label: str
+    cards: list[Card] = field(default_factory=list)
+
+
+@dataclass
+class SiteMaps:
+    """Navigation and cross-references of one site channel, carried entries only."""
+
+    locales: tuple[str, ...]
+    default_locale: str
+    taxonomy: tuple[TaxonomyNode, ...]
+    nodes: dict[str, TaxonomyNode]  # path -> node
+    cards: dict[str, Card]
+    direct: dict[tuple[str, str], list[Card]]  # (locale, node path) -> entries filed there
+    counts: dict[tuple[str, str], int]  # (locale, node path) -> entries at or below
+    uncategorized: dict[str, list[Card]]
+    tags: dict[str, dict[str, Tag]]  # locale -> slug -> tag
+    tag_slugs: dict[tuple[str, str], str]  # (locale, tag as written) -> slug
+    related: dict[str, list[Card]]
+    backlinks: dict[str, list[Card]]
+    translations: dict[str, list[Card]]  # id -> carried translations, one per other locale
+    aliases: dict[str, Card]  # former id -> the carried entry that now has it
+
+    def node_title(self, node: TaxonomyNode, locale: str) -> str:
+        return node.title(locale, self.default_locale)
+
+    def visible(self, locale: str, node: TaxonomyNode) -> bool:
+        return self.counts.get((locale, node.path), 0) > 0
+
+
+def build_maps(ctx) -> SiteMaps:
+    entries: list[Entry] = ctx.entries
+    cards = {e.id: _card(e) for e in entries}
+    ordered = sorted(cards.values(), key=_card_order)
+    direct, counts, uncategorized = _categories(ordered, ctx.config.locales)
+    tags, tag_slugs = _tags(entries, cards)
+    return SiteMaps(
+        locales=tuple(ctx.config.locales),
+        default_locale=ctx.config.default_locale,
+        taxonomy=ctx.config.taxonomy,
+        nodes=ctx.config.nodes,
+        cards=cards,
+        direct=direct,
+        counts=counts,
+        uncategorized=uncategorized,
+        tags=tags,
+        tag_slugs=tag_slugs,
+        related=_related(ctx, cards),
+        backlinks=_backlinks(ctx, cards),
+        translations=_translations(ctx, cards),
+        aliases=_aliases(ctx, cards),
+    )
+
+
+def _card(entry: Entry) -> Card:
+    return Card(entry.id, entry.title, entry.locale, f"{entry.locale}/{entry.id}/index.html",
+                entry.summary or "", entry.type, entry.category)
+
+
+def _card_order(card: Card) -> tuple:
+    return (card.title.casefold(), card.id)
+
+
+def _categories(ordered: list[Card], locales):
+    direct: dict[tuple[str, str], list[Card]] = defaultdict(list)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    uncategorized: dict[str, list[Card]] = {locale: [] for locale in locales}
+    for card in ordered:
+        if not card.category:
+            uncategorized.setdefault(card.locale, []).append(card)
+            continue
+        direct[(card.locale, card.category)].append(card)
+        parts = card.category.split("/")
+        for depth in range(1, len(parts) + 1):
+            counts[(card.locale, "/".join(parts[:depth]))] += 1
+    return dict(direct), dict(counts), uncategorized
+
+
+def _tags(entries: list[Entry], cards: dict[str, Card]):
+    tags: dict[str, dict[str, Tag]] = defaultdict(dict)
+    tag_slugs: dict[tuple[str, str], str] = {}
+    for entry in sorted(entries, key=lambda e: e.id):
+        for label in entry.tags:
+            slug = slugify(label) or "t-" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:10]
+            tag = tags[entry.locale].setdefault(slug, Tag(slug, label))
+            tag.cards.append(cards[entry.id])
+            tag_slugs[(entry.locale, label)] = slug
+    for by_slug in tags.values():
+        for tag in by_slug.values():
+            tag.cards.sort(key=_card_order)
+    return {k: dict(sorted(v.items())) for k, v in tags.items()}, tag_slugs
+
+
+def _carried(ctx, entry: Entry | None) -> Entry | None:
+    return entry if ctx.carries(entry) else None
+
+
+def _related(ctx, cards: dict[str, Card]) -> dict[str, list[Card]]:
+    out: dict[str, list[Card]] = {}
+    for entry in ctx.entries:
+        found: dict[str, Card] = {}
+        for rid in entry.related:
+            target = _carried(ctx, resolve(ctx.kb, rid))
+            if target is not None and target.id != entry.id:
+                found.setdefault(target.id, cards[target.id])
+        out[entry.id] = list(found.values())
+    return out
+
+
+def _backlinks(ctx, cards: dict[str, Card]) -> dict[str, list[Card]]:
+    """Entries whose page (as this channel shows it) links to each entry: one pass over links."""
+    audience = ctx.channel.audience_rank
+    sources: dict[str, set[str]] = defaultdict(set)
+    for entry in ctx.entries:
+        targets = [link_target(ctx.kb, link) for link in entry.links if link.level <= audience]
+        targets += [resolve(ctx.kb, rid) for rid in entry.related]
+        for target in targets:
+            if ctx.carries(target) and target.id != entry.id:
+                sources[target.id].add(entry.id)
+    return {tid: sorted((cards[s] for s in ids), key=_card_order) for tid, ids in sources.items()}
+
+
+def _translations(ctx, cards: dict[str, Card]) -> dict[str, list[Card]]:
+    """`translation_of` in either direction: entries sharing a source translate each other."""
+    groups: dict[str, list[Entry]] = defaultdict(list)
+    for entry in ctx.entries:
+        source = resolve(ctx.kb, entry.translation_of) if entry.translation_of else None
+        groups[source.id if source is not None else entry.id].append(entry)
+    out: dict[str, list[Card]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for entry in members:
+            per_locale: dict[str, Card] = {}
+            for other in sorted(members, key=lambda e: e.id):
+                if other.locale != entry.locale:
+                    per_locale.setdefault(other.locale, cards[other.id])
+            out[entry.id] = [per_locale[loc] for loc in sorted(per_locale)]
+    return out
+
+
+def _aliases(ctx, cards: dict[str, Card]) -> dict[str, Card]:
+    """Former ids of carried entries that no carried entry uses now: their old pages redirect."""
+    out: dict[str, Card] = {}
+    for entry in ctx.entries:
+        for alias in entry.meta.get("aliases") or []:
+            if alias not in cards and alias not in out:
+                out[alias] = cards[entry.id]
+    return dict(sorted(out.items()))

@@ -1,0 +1,265 @@
+"""Site pages: each a function of what it shows plus the precomputed maps, rendered by jinja2.
+
+Every link is relative (`root` is the way back to the channel folder from the page), so the
+site works from disk and from any host at any path prefix; folder links end in `index.html`
+because file:// does not serve a folder's index. Templates autoescape everything; the only
+markup passed through is the answer HTML from kbctl.render (raw HTML already dropped) and the
+JSON-LD, escaped for a script element by `json_for_script`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+from markupsafe import Markup
+
+from kbctl.channels.site_maps import (
+    Card, SiteMaps, absolute_url, category_path, home_path, href, last_reviewed, page_root,
+    search_path, tag_path,
+)
+from kbctl.channels.site_search import json_for_script
+from kbctl.channels.site_strings import (
+    format_date, language_in, language_name, portal_badge, strings, type_label, visibility_badge,
+)
+from kbctl.model import Entry
+from kbctl.render import Rendered
+from kbctl.resources import data_dir
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Compiled once per process: templates are parsed on first use and then reused."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates") / "site")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What every page of the channel shares."""
+
+    name: str
+    audience: str
+    base_url: str | None
+    maps: SiteMaps
+
+    @property
+    def public(self) -> bool:
+        return self.audience == "public"
+
+
+class Page:
+    """Renders one page at `relpath`: knows its way back to the root and builds links."""
+
+    def __init__(self, site: SiteInfo, relpath: str, locale: str):
+        self.site = site
+        self.relpath = relpath
+        self.locale = locale
+        self.root = page_root(relpath)
+
+    def url(self, relpath: str) -> str:
+        return href(self.root, relpath)
+
+    def common(self, title: str | None, switch: dict[str, str], description: str = "") -> dict:
+        site, locale = self.site, self.locale
+        base = site.base_url
+        return {
+            "lang": locale,
+            "t": strings(locale),
+            "site_name": site.name,
+            "title": title,
+            "description": description,
+            "noindex": not site.public,
+            "canonical": absolute_url(base, self.relpath),
+            "alternates": [{"lang": loc, "href": absolute_url(base, path)}
+                           for loc, path in sorted(switch.items()) if base],
+            "portal": portal_badge(locale, site.audience),
+            "root": self.root,
+            "u": self.url,
+            "home": home_path(locale),
+            "search": search_path(locale),
+            "switch": [{"lang": loc, "label": language_name(loc), "path": path}
+                       for loc, path in switch.items() if loc != locale],
+            "audience": site.audience,
+        }
+
+    def render(self, template: str, **values) -> str:
+        return environment().get_template(template).render(**values)
+
+
+def other_homes(maps: SiteMaps) -> dict[str, str]:
+    return {loc: home_path(loc) for loc in maps.locales}
+
+
+# -- entry page ------------------------------------------------------------------------------------
+def entry_page(site: SiteInfo, entry: Entry, rendered: Rendered) -> str:
+    maps = site.maps
+    locale = entry.locale
+    page = Page(site, f"{locale}/{entry.id}/index.html", locale)
+    translations = maps.translations.get(entry.id, [])
+    switch = {**other_homes(maps), **{c.locale: c.path for c in translations}, locale: page.relpath}
+    reviewed = last_reviewed(entry)
+    values = page.common(entry.title, switch, entry.summary or _first_words(rendered.text))
+    values.update(
+        entry=entry,
+        type_label=type_label(locale, entry.type),
+        badge=visibility_badge(locale, entry.visibility) if entry.visibility != "public" else None,
+        crumbs=_crumbs(maps, locale, entry.category),
+        answer=Markup(rendered.html),
+        reviewed=format_date(locale, reviewed) if reviewed else None,
+        reviewed_iso=reviewed.isoformat() if reviewed else None,
+        tags=[{"label": t, "path": tag_path(locale, maps.tag_slugs[(locale, t)])} for t in entry.tags],
+        related=_cards(maps.related.get(entry.id, [])),
+        backlinks=_cards(maps.backlinks.get(entry.id, [])),
+        translations=[{"path": c.path, "lang": c.locale,
+                       "text": strings(locale)["translation"].format(lang=language_in(locale, c.locale)),
+                       "title": c.title} for c in translations],
+        jsonld=_faq_jsonld(entry, rendered, site.base_url) if entry.type == "faq" else None,
+    )
+    return page.render("entry.html", **values)
+
+
+def _first_words(text: str, limit: int = 150) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rstrip() + "…"
+
+
+def _faq_jsonld(entry: Entry, rendered: Rendered, base_url: str | None) -> Markup:
+    answer = "\n\n".join(p for p in (entry.summary, rendered.text) if p)
+    data = {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "inLanguage": entry.locale,
+        "mainEntity": [{
+            "@type": "Question",
+            "name": entry.title,
+            "acceptedAnswer": {"@type": "Answer", "text": answer},
+        }],
+    }
+    url = absolute_url(base_url, f"{entry.locale}/{entry.id}/index.html")
+    if url:
+        data["url"] = url
+    return Markup(json_for_script(data))
+
+
+def _cards(cards: list[Card]) -> list[dict]:
+    return [{"title": c.title, "path": c.path, "summary": c.summary, "type": type_label(c.locale, c.type)}
+            for c in cards]
+
+
+def _crumbs(maps: SiteMaps, locale: str, category: str | None) -> list[dict]:
+    crumbs = [{"title": strings(locale)["home"], "path": home_path(locale)}]
+    if not category:
+        return crumbs
+    parts = category.split("/")
+    for depth in range(1, len(parts) + 1):
+        node_path = "/".join(parts[:depth])
+        node = maps.nodes.get(node_path)
+        if node is not None:
+            crumbs.append({"title": maps.node_title(node, locale), "path": category_path(locale, node_path)})
+    return crumbs
+
+
+# -- navigation pages ------------------------------------------------------------------------------
+def _map_nodes(maps: SiteMaps, locale: str, nodes) -> list[dict]:
+    """The visible part of a taxonomy level: nodes with carried entries below them, in order."""
+    return [{
+        "title": maps.node_title(node, locale),
+        "path": category_path(locale, node.path),
+        "count": maps.counts[(locale, node.path)],
+        "children": _map_nodes(maps, locale, node.children),
+        "id": node.id,
+    } for node in nodes if maps.visible(locale, node)]
+
+
+def home_page(site: SiteInfo, locale: str) -> str:
+    maps = site.maps
+    page = Page(site, home_path(locale), locale)
+    t = strings(locale)
+    tags = sorted(maps.tags.get(locale, {}).values(), key=lambda tag: (-len(tag.cards), tag.label))
+    values = page.common(None, other_homes(maps), t["hero_sub"])
+    values.update(
+        categories=_map_nodes(maps, locale, maps.taxonomy),
+        others=_cards(maps.uncategorized.get(locale, [])),
+        total=sum(1 for c in maps.cards.values() if c.locale == locale),
+        tags=[{"label": tag.label, "path": tag_path(locale, tag.slug), "count": len(tag.cards)}
+              for tag in tags[:30]],
+    )
+    return page.render("home.html", **values)
+
+
+def category_page(site: SiteInfo, locale: str, node) -> str:
+    maps = site.maps
+    page = Page(site, category_path(locale, node.path), locale)
+    switch = {loc: category_path(loc, node.path) if maps.visible(loc, node) else home_path(loc)
+              for loc in maps.locales}
+    title = maps.node_title(node, locale)
+    values = page.common(title, switch)
+    values.update(
+        node_title=title,
+        crumbs=_crumbs(maps, locale, node.path)[:-1],
+        count=maps.counts[(locale, node.path)],
+        children=_map_nodes(maps, locale, node.children),
+        entries=_cards(maps.direct.get((locale, node.path), [])),
+    )
+    return page.render("category.html", **values)
+
+
+def tag_page(site: SiteInfo, locale: str, tag) -> str:
+    page = Page(site, tag_path(locale, tag.slug), locale)
+    t = strings(locale)
+    values = page.common(t["tag_title"].format(tag=tag.label), other_homes(site.maps))
+    values.update(tag=tag.label, entries=_cards(tag.cards),
+                  crumbs=[{"title": t["home"], "path": home_path(locale)}])
+    return page.render("tag.html", **values)
+
+
+def search_page(site: SiteInfo, locale: str) -> str:
+    maps = site.maps
+    page = Page(site, search_path(locale), locale)
+    values = page.common(strings(locale)["search_title"], {loc: search_path(loc) for loc in maps.locales})
+    values["canonical"] = None  # a results page is not a page to index
+    values.update(index_script=f"assets/search-index.{locale}.js",
+                  crumbs=[{"title": strings(locale)["home"], "path": home_path(locale)}])
+    return page.render("search.html", **values)
+
+
+def root_page(site: SiteInfo) -> str:
+    """The channel's front door: sends readers to the default locale, offers the others."""
+    maps = site.maps
+    locale = maps.default_locale
+    page = Page(site, "index.html", locale)
+    values = page.common(None, other_homes(maps))
+    values["canonical"] = absolute_url(site.base_url, home_path(locale))
+    values.update(target=home_path(locale),
+                  choices=[{"lang": loc, "label": language_name(loc), "path": home_path(loc),
+                            "prompt": strings(loc)["choose_language"]} for loc in maps.locales])
+    return page.render("root.html", **values)
+
+
+def not_found_page(site: SiteInfo) -> str:
+    """404.html is served at any missing path, so its links resolve against base_url when known."""
+    maps = site.maps
+    page = Page(site, "404.html", maps.default_locale)
+    values = page.common(strings(maps.default_locale)["not_found_title"], other_homes(maps))
+    values["canonical"] = None
+    values.update(base_href=f"{site.base_url}/" if site.base_url else None,
+                  others=[{"t": strings(loc), "path": home_path(loc), "search": search_path(loc),
+                           "lang": loc} for loc in maps.locales])
+    return page.render("404.html", **values)
+
+
+def alias_page(site: SiteInfo, alias: str, card: Card) -> str:
+    """An old id's page: a redirect to where the entry lives now."""
+    page = Page(site, f"{card.locale}/{alias}/index.html", card.locale)
+    values = page.common(card.title, other_homes(site.maps))
+    values["canonical"] = absolute_url(site.base_url, card.path)
+    values.update(target=card.path)
+    return page.render("redirect.html", **values)

@@ -1,0 +1,182 @@
+"""The only module that asks git for dates: when did each file's content last change?
+
+CONTRACT 3.3: the committer date (a UTC calendar date) of the last commit on the first-parent
+history that changed the file's content. A merge counts at the merge; history follows renames,
+and a pure rename is not a verification. A shallow clone gives dates that are always too
+recent (stale entries would look fresh), so there, and outside git, no dates are used at all.
+
+One `git log` pass over the whole history dates every file: asking per file costs ~6 ms each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_HEADER = b"\x01"  # starts each commit's record; never the first byte of a status token
+_LOG_FORMAT = "--format=%x01%ct"
+# Settings a user's gitconfig could use to change what `git log` prints.
+_NEUTRAL_CONFIG = (
+    "-c", "core.quotepath=off", "-c", "diff.relative=false", "-c", "log.showSignature=false",
+    "-c", "color.ui=never", "-c", "diff.external=",
+)
+
+
+@dataclass(frozen=True)
+class GitDates:
+    """Last content change per path (relative to the KB root, "/"-separated)."""
+
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    usable: bool = True
+    reason: str | None = None  # why git dates are not used, for the `git-dates` note
+
+    def get(self, path: str) -> dt.date | None:
+        return self.dates.get(path)
+
+
+class _GitFailed(Exception):
+    """git could not answer; the message says why, in words for the `git-dates` note."""
+
+
+def last_verified_dates(root: Path) -> GitDates:
+    """Date every committed file under `root`, or say why git dates cannot be used."""
+    try:
+        prefix = _repository_prefix(root)
+        if prefix is None:
+            return GitDates(usable=False, reason="this is a shallow clone, whose dates are too "
+                                                 "recent (fetch the full history: git fetch --unshallow)")
+        if not _has_commits(root):
+            return GitDates()
+        output = _log(root)
+    except _GitFailed as exc:
+        return GitDates(usable=False, reason=str(exc))
+    return GitDates(dates=_relative_to(dates_from_log(output), prefix))
+
+
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        return subprocess.run(
+            ["git", *_NEUTRAL_CONFIG, *args], cwd=root, env=env,
+            stdin=subprocess.DEVNULL, capture_output=True, check=False,
+        )
+    except FileNotFoundError:
+        raise _GitFailed("git is not installed") from None
+    except OSError as exc:
+        raise _GitFailed(f"git could not be run ({exc.strerror or exc})") from None
+
+
+def _first_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace").strip()
+    return text.splitlines()[0].removeprefix("fatal: ") if text else "git failed"
+
+
+def _repository_prefix(root: Path) -> str | None:
+    """The KB root's path inside its repository ("" at the top, else "sub/dir/"); None if shallow."""
+    done = _run(root, "rev-parse", "--is-shallow-repository", "--show-prefix", "--git-path", "shallow")
+    if done.returncode != 0:
+        message = _first_line(done.stderr)
+        if "not a git repository" in message:
+            raise _GitFailed("the knowledge base is not in a git repository")
+        raise _GitFailed(f"git cannot read the repository ({message})")
+    lines = done.stdout.split(b"\n")
+    if len(lines) < 3:
+        raise _GitFailed("git rev-parse gave an unexpected answer")
+    # Older git does not know --is-shallow-repository; the shallow file tells the same.
+    if lines[0] == b"true" or (root / os.fsdecode(lines[2])).exists():
+        return None
+    return os.fsdecode(lines[1])
+
+
+def _has_commits(root: Path) -> bool:
+    return _run(root, "rev-parse", "--quiet", "--verify", "HEAD^{commit}").returncode == 0
+
+
+def _log(root: Path) -> bytes:
+    # The pathspec "." keeps history to the KB's folder when the KB is a sub-folder of the repo.
+    base = ["log", "--first-parent", "-z", "--name-status", "-M", "--no-color", _LOG_FORMAT]
+    done = _run(root, *base[:2], "--diff-merges=first-parent", *base[2:], "--", ".")
+    if done.returncode != 0 and b"diff-merges" in done.stderr:
+        # git before 2.31: -m with --first-parent diffs a merge against its first parent only.
+        done = _run(root, *base[:2], "-m", *base[2:], "--", ".")
+    if done.returncode != 0:
+        raise _GitFailed(f"git log failed ({_first_line(done.stderr)})")
+    return done.stdout
+
+
+def _relative_to(dates: dict[str, dt.date], prefix: str) -> dict[str, dt.date]:
+    if not prefix:
+        return dates
+    return {path[len(prefix):]: date for path, date in dates.items() if path.startswith(prefix)}
+
+
+def dates_from_log(output: bytes) -> dict[str, dt.date]:
+    """Walk `git log -z --name-status --format=%x01%ct` output, newest commit first."""
+    walk = _HistoryWalk()
+    tokens = output.split(b"\0")
+    index, count = 0, len(tokens)
+    while index < count:
+        token = tokens[index].lstrip(b"\n")
+        index += 1
+        if token.startswith(_HEADER):
+            walk.finish_commit()
+            walk.date = _utc_date(token[1:])
+        elif token:
+            paths = 2 if token[:1] in (b"R", b"C") else 1
+            names = [os.fsdecode(t) for t in tokens[index:index + paths]]
+            index += paths
+            walk.change(token.decode("ascii", "replace"), names)
+    walk.finish_commit()
+    return walk.dates
+
+
+def _utc_date(timestamp: bytes) -> dt.date:
+    return dt.datetime.fromtimestamp(int(timestamp), tz=dt.timezone.utc).date()
+
+
+class _HistoryWalk:
+    """Follows names back in time, newest commit first.
+
+    `names` maps a path as it was named just after the commit being read to the current path
+    whose date it would give, or to None when nothing current depends on it any more. A path
+    not in `names` was untouched by every newer commit, so it is still current under that name.
+    One commit's changes are resolved against the names as they were after it, and only then
+    applied, so a commit that renames a→b and adds a new `a` is read correctly.
+    """
+
+    def __init__(self) -> None:
+        self.dates: dict[str, dt.date] = {}
+        self.names: dict[str, str | None] = {}
+        self.date: dt.date | None = None
+        self._after: list[str] = []  # names that this commit settles
+        self._before: list[tuple[str, str | None]] = []  # older names and what they stand for
+
+    def change(self, status: str, paths: list[str]) -> None:
+        """One line of --name-status: "M", "A", "T", "D", or "R<score>" with old and new path."""
+        if self.date is None or not paths:
+            return
+        kind = status[:1]
+        if kind == "D":
+            self._before.append((paths[0], None))
+            return
+        new = paths[-1]
+        target = self.names.get(new, new)
+        self._after.append(new)
+        if kind == "R" and len(paths) == 2:
+            # R100 is the same content under a new name: its date lies further back.
+            if status == "R100":
+                self._before.append((paths[0], target))
+                return
+            self._before.append((paths[0], None))
+        if target is not None and target not in self.dates:
+            self.dates[target] = self.date
+
+    def finish_commit(self) -> None:
+        for name in self._after:
+            self.names[name] = None
+        for name, target in self._before:
+            self.names[name] = target
+        self._after, self._before = [], []
