@@ -1,30 +1,41 @@
 """`kbctl build`: validate → select per channel → render → write atomically → manifest.
 
 Gathers everything before writing anything: a refused build touches no file of the output.
+A channel whose inputs (entry bytes, git history, config, templates, date) are those of the
+last build, and whose output is still as that build left it, is not built again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import subprocess
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from kbctl import __version__, cache, render
 from kbctl.channels import ChannelContext, kinds
 from kbctl.checks import run_validate
-from kbctl.config import Channel, Config
+from kbctl.config import CONFIG_NAME, Channel, Config
 from kbctl.errors import BuildRefused, UsageError
-from kbctl.load import load_kb
+from kbctl.load.loader import digests_of, load_kb, scan
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.output import ChannelWriter, discard, staging_folder, swap_in
 from kbctl.publish import carried
+from kbctl.resources import data_dir
+
+STATE_NAME = "build-state"
+RENDER_CACHE_NAME = "renderings"
 
 
 @dataclass
 class BuildResult:
-    kb: KnowledgeBase
+    kb: KnowledgeBase | None
     diagnostics: list[Diagnostic]
     written: dict[str, int]  # channel -> number of files
+    unchanged: list[str] = field(default_factory=list)  # channels already up to date
 
 
 def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
@@ -39,16 +50,31 @@ def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
 def build(root: Path, config: Config, as_of: dt.date, out: Path,
           channel_names: list[str] | None = None, progress=None) -> BuildResult:
     channels = select_channels(config, channel_names)
-    kb = load_kb(root, config)
+    raw = scan(root)
+    inputs = _inputs_digest(root, raw, as_of)
+    state = cache.load(root, STATE_NAME, cache.cache_key("state"))
+    stale = [c for c in channels if not _up_to_date(state, c, inputs, out)]
+    if not stale:
+        return BuildResult(None, [], {}, [c.name for c in channels])
+    kb = load_kb(root, config, raw=raw)
     diagnostics = run_validate(kb, as_of)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
-        raise BuildRefused(f"{len(errors)} errors in the content; nothing was written (run kbctl validate)")
+        raise BuildRefused(f"{len(errors)} errors in the content; nothing was written (run kbctl validate)",
+                           diagnostics=errors)
+    _attach_git_dates(kb)
+    render_key = cache.cache_key(RENDER_CACHE_NAME)
+    render.RENDER_CACHE.update(cache.load(root, RENDER_CACHE_NAME, render_key))
     written: dict[str, int] = {}
-    for channel in channels:
+    for channel in stale:
         with progress(channel) if progress else nullcontext():
             written[channel.name] = build_channel(kb, channel, as_of, out)
-    return BuildResult(kb, diagnostics, written)
+        state[channel.name] = {"inputs": _channel_inputs(inputs, channel, out),
+                               "manifest": _manifest_digest(out / channel.name)}
+    cache.save(root, RENDER_CACHE_NAME, render_key, render.used_renderings())
+    cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    unchanged = [c.name for c in channels if c not in stale]
+    return BuildResult(kb, diagnostics, written, unchanged)
 
 
 def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> ChannelContext:
@@ -57,7 +83,10 @@ def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> Chan
 
 
 def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path) -> int:
-    staging = staging_folder(out, channel.name)
+    try:
+        staging = staging_folder(out, channel.name)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     try:
         writer = ChannelWriter(staging)
         kinds()[channel.kind].render(channel_context(kb, channel, as_of), writer)
@@ -67,3 +96,75 @@ def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path
         raise
     swap_in(staging, out / channel.name)
     return len(writer.files)
+
+
+def _attach_git_dates(kb: KnowledgeBase) -> None:
+    """Pages and FAQ data show the last verification date, which git history may advance."""
+    try:
+        from kbctl.gitdates import last_verified_dates
+    except ImportError:  # pragma: no cover - during development only
+        return
+    dates = last_verified_dates(kb.root)
+    if not getattr(dates, "usable", False):
+        return
+    for entry in kb.entries:
+        entry.git_date = dates.dates.get(entry.path)
+
+
+# -- knowing when a channel is already up to date ------------------------------------------------
+
+def _inputs_digest(root: Path, raw, as_of: dt.date) -> str:
+    digest = hashlib.sha256(f"{__version__}\n{as_of.isoformat()}\n".encode())
+    digest.update((root / CONFIG_NAME).read_bytes())
+    for path, sha in sorted(digests_of(raw).items()):
+        digest.update(f"{path}\0{sha}\n".encode())
+    for path, data in raw:
+        if not isinstance(data, bytes):
+            digest.update(f"{path.path}\0unreadable\n".encode())
+    digest.update(_git_head(root).encode())
+    digest.update(_assets_digest().encode())
+    return digest.hexdigest()
+
+
+def _channel_inputs(inputs: str, channel: Channel, out: Path) -> str:
+    return hashlib.sha256(f"{inputs}\n{channel.name}\n{out.resolve()}".encode()).hexdigest()
+
+
+def _up_to_date(state: dict, channel: Channel, inputs: str, out: Path) -> bool:
+    recorded = state.get(channel.name)
+    if not recorded or recorded.get("inputs") != _channel_inputs(inputs, channel, out):
+        return False
+    return recorded.get("manifest") == _manifest_digest(out / channel.name)
+
+
+def _manifest_digest(folder: Path) -> str | None:
+    """The manifest lists the sha256 of every file; a changed manifest means a touched folder."""
+    try:
+        return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _git_head(root: Path) -> str:
+    """Git dates feed pages: a new commit (or a shallow/unshallow change) means rebuild."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "no-git"
+    return proc.stdout if proc.returncode == 0 else "no-git"
+
+
+def _assets_digest() -> str:
+    digest = hashlib.sha256()
+    for name in ("templates", "site"):
+        base = data_dir(name)
+        for path in sorted(base.rglob("*")) if base.is_dir() else []:
+            if path.is_file():
+                digest.update(path.relative_to(base).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def manifest_entries(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("entries", {})

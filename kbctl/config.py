@@ -84,7 +84,7 @@ class Config:
     channels: dict[str, Channel]
     speech: dict[str, dict[str, float]]
     raw: dict[str, Any]
-    lines: dict[str, int]  # taxonomy path, "channels/NAME", "owners/KEY" -> line in kbctl.yaml
+    lines: dict[str, int]  # taxonomy path, "dtmf:PATH", "channels/NAME", "owners/KEY" -> line
 
     @property
     def nodes(self) -> dict[str, TaxonomyNode]:
@@ -93,6 +93,12 @@ class Config:
     def channel_base_url(self, channel: Channel) -> str | None:
         url = channel.options.get("base_url") or self.base_url
         return url.rstrip("/") if url else None
+
+
+def _all_nodes(nodes: tuple[TaxonomyNode, ...]):
+    for node in nodes:
+        yield node
+        yield from _all_nodes(node.children)
 
 
 def _flatten(nodes: tuple[TaxonomyNode, ...]) -> dict[str, TaxonomyNode]:
@@ -129,6 +135,8 @@ def load_config(root: Path) -> Config:
         raise UsageError(f"cannot read: {exc.strerror}", path=CONFIG_NAME) from None
     try:
         tree = roundtrip_yaml().load(text)
+    except RecursionError:  # ruamel's composer recurses once per nesting level
+        raise UsageError("YAML error: nested too deeply", path=CONFIG_NAME) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -145,11 +153,21 @@ def load_config(root: Path) -> Config:
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
         raise UsageError(
             f"{where}: {_describe(error)}", path=CONFIG_NAME,
-            line=line_of_path(tree, list(error.absolute_path)),
+            line=line_of_path(tree, _error_location(error)),
         )
     config = _build(path, data, tree)
-    _check_consistency(config)
+    _check_consistency(config, tree)
     return config
+
+
+def _error_location(error: jsonschema.ValidationError) -> list:
+    """Where to point: an unknown key's own line, not the line of the mapping holding it."""
+    location = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        extra = sorted(key for key in error.instance if key not in known)
+        location += extra[:1]
+    return location
 
 
 def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
@@ -212,6 +230,8 @@ def _node(spec: dict, parent: str, where: list, tree: Any, lines: dict) -> Taxon
     node_path = f"{parent}/{spec['id']}" if parent else spec["id"]
     line = line_of_path(tree, where)
     lines[node_path] = line or 1
+    if spec.get("dtmf") is not None:  # ":" never occurs in a taxonomy path
+        lines[f"dtmf:{node_path}"] = line_of_path(tree, [*where, "dtmf"]) or line or 1
     title = spec["title"]
     children = tuple(
         _node(child, node_path, [*where, "children", i], tree, lines)
@@ -227,19 +247,20 @@ def _node(spec: dict, parent: str, where: list, tree: Any, lines: dict) -> Taxon
     )
 
 
-def _check_consistency(config: Config) -> None:
+def _check_consistency(config: Config, tree: Any) -> None:
     """Relations inside kbctl.yaml that a schema cannot express."""
     if config.default_locale not in config.locales:
+        # `tree`, not `config.raw`: only the round-trip tree knows lines.
         raise UsageError(
             f"default_locale {config.default_locale!r} is not in locales",
-            path=CONFIG_NAME, line=line_of_path(config.raw, ["default_locale"]),
+            path=CONFIG_NAME, line=line_of_path(tree, ["default_locale"]),
         )
     seen: set[str] = set()
-    for node_path, node in config.nodes.items():
-        if node_path in seen:
-            raise UsageError(f"taxonomy path {node_path!r} appears twice",
+    for node in _all_nodes(config.taxonomy):  # not `config.nodes`: a dict hides repeats
+        if node.path in seen:
+            raise UsageError(f"taxonomy path {node.path!r} appears twice",
                              path=CONFIG_NAME, line=node.line)
-        seen.add(node_path)
+        seen.add(node.path)
     for channel in config.channels.values():
         site = channel.options.get("site")
         if site is not None and (site not in config.channels or config.channels[site].kind != "site"):

@@ -33,3 +33,7 @@ class BuildRefused(KbctlError):
     """The content has errors, so nothing was written (exit 1)."""
 
     exit_code = EXIT_CONTENT
+
+    def __init__(self, message: str, *, diagnostics=()):
+        super().__init__(message)
+        self.diagnostics = list(diagnostics)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 _HEADER = b"\x01"  # starts each commit's record; never the first byte of a status token
 _LOG_FORMAT = "--format=%x01%ct"
+SHALLOW = ("this is a shallow clone, whose dates are too recent "
+           "(fetch the full history: git fetch --unshallow)")
 # Settings a user's gitconfig could use to change what `git log` prints.
 _NEUTRAL_CONFIG = (
     "-c", "core.quotepath=off", "-c", "diff.relative=false", "-c", "log.showSignature=false",
@@ -46,11 +48,10 @@ def last_verified_dates(root: Path) -> GitDates:
     try:
         prefix = _repository_prefix(root)
         if prefix is None:
-            return GitDates(usable=False, reason="this is a shallow clone, whose dates are too "
-                                                 "recent (fetch the full history: git fetch --unshallow)")
+            return GitDates(usable=False, reason=SHALLOW)
         if not _has_commits(root):
             return GitDates()
-        output = _log(root)
+        output = _log(root, limit_to_folder=bool(prefix))
     except _GitFailed as exc:
         return GitDates(usable=False, reason=str(exc))
     return GitDates(dates=_relative_to(dates_from_log(output), prefix))
@@ -75,8 +76,9 @@ def _first_line(stderr: bytes) -> str:
 
 
 def _repository_prefix(root: Path) -> str | None:
-    """The KB root's path inside its repository ("" at the top, else "sub/dir/"); None if shallow."""
-    done = _run(root, "rev-parse", "--is-shallow-repository", "--show-prefix", "--git-path", "shallow")
+    """The KB root's path in its repository ("" at the top, else "sub/dir/"); None if shallow."""
+    done = _run(root, "rev-parse", "--is-shallow-repository", "--show-prefix",
+                "--git-path", "shallow")
     if done.returncode != 0:
         message = _first_line(done.stderr)
         if "not a git repository" in message:
@@ -95,13 +97,15 @@ def _has_commits(root: Path) -> bool:
     return _run(root, "rev-parse", "--quiet", "--verify", "HEAD^{commit}").returncode == 0
 
 
-def _log(root: Path) -> bytes:
-    # The pathspec "." keeps history to the KB's folder when the KB is a sub-folder of the repo.
+def _log(root: Path, limit_to_folder: bool) -> bytes:
     base = ["log", "--first-parent", "-z", "--name-status", "-M", "--no-color", _LOG_FORMAT]
-    done = _run(root, *base[:2], "--diff-merges=first-parent", *base[2:], "--", ".")
+    # For a KB in a sub-folder, the pathspec "." (relative to it) skips the rest of the repo;
+    # at the top it would only cost time (a third more on 10,000 files).
+    pathspec = ["--", "."] if limit_to_folder else []
+    done = _run(root, *base[:2], "--diff-merges=first-parent", *base[2:], *pathspec)
     if done.returncode != 0 and b"diff-merges" in done.stderr:
         # git before 2.31: -m with --first-parent diffs a merge against its first parent only.
-        done = _run(root, *base[:2], "-m", *base[2:], "--", ".")
+        done = _run(root, *base[:2], "-m", *base[2:], *pathspec)
     if done.returncode != 0:
         raise _GitFailed(f"git log failed ({_first_line(done.stderr)})")
     return done.stdout

@@ -60,7 +60,35 @@ def render_markdown(source: str, entry_path: str, resolve: LinkResolver, env: di
 
 
 def render_entry(entry: Entry, audience_rank: int, resolve: LinkResolver, env: dict | None = None) -> Rendered:
-    return render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
+    """Render, or take from the cache a rendering of the same bytes for the same audience with
+    the same link targets. Every link is resolved either way (resolvers may record assets)."""
+    targets = tuple(resolve(classify(entry.path, link.raw, 0, 0)) for link in entry.links)
+    if not entry.content_hash:  # not loaded from a file: nothing identifies it across runs
+        return render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
+    key = _cache_key(entry, audience_rank, targets, env)
+    found = RENDER_CACHE.get(key)
+    if found is None:
+        found = render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
+        RENDER_CACHE[key] = found
+    _USED.add(key)
+    return found
+
+
+# Renderings by key; build.py loads it from and saves it to the KB's .kbctl/ cache.
+RENDER_CACHE: dict[str, Rendered] = {}
+_USED: set[str] = set()
+
+
+def _cache_key(entry: Entry, audience_rank: int, targets: tuple, env: dict | None) -> str:
+    import hashlib
+
+    material = repr((entry.content_hash, entry.path, audience_rank, targets, sorted((env or {}).items())))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def used_renderings() -> dict[str, Rendered]:
+    """The renderings this run used: what is worth keeping for the next one."""
+    return {key: RENDER_CACHE[key] for key in _USED if key in RENDER_CACHE}
 
 
 def _resolve_links(children: list[Token], entry_path: str, resolve: LinkResolver, linked: list[str]) -> list[Token]:

@@ -13,7 +13,8 @@ DEFAULT_WORDS_PER_MINUTE = 150.0
 
 def rates(speech: dict, locale: str) -> tuple[float, float]:
     """(CJK characters per second, words per minute) for a locale, with configured overrides."""
-    chosen = speech.get(locale) or {}
+    # `speech: {zh: …}` is a valid setting (a language tag) and means every zh-* locale.
+    chosen = speech.get(locale) or speech.get(locale.split("-")[0]) or {}
     return (
         float(chosen.get("chars_per_second", DEFAULT_CHARS_PER_SECOND)),
         float(chosen.get("words_per_minute", DEFAULT_WORDS_PER_MINUTE)),

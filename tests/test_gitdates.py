@@ -176,7 +176,8 @@ def test_without_git_installed_dates_are_not_used(repo, monkeypatch):
 
 
 def test_log_parsing_tolerates_empty_commits_and_trailing_separators():
-    out = b"\x011767268800\0\x011767268800\0\nM\0a.md\0R100\0x.md\0y.md\0\x011764590400\0\nA\0x.md\0"
+    out = (b"\x011767268800\0\x011767268800\0\nM\0a.md\0R100\0x.md\0y.md\0"
+           b"\x011764590400\0\nA\0x.md\0")
     assert dates_from_log(out) == {"a.md": D(2026, 1, 1), "y.md": D(2025, 12, 1)}
 
 

@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
+from kbctl.authoring.files import atomic_write
+from kbctl.errors import UsageError
+from kbctl.load.discover import discover
 from kbctl.yamlutil import roundtrip_yaml, to_plain
 
 # CONTRACT 1.2 / schemas/entry.schema.json order; unknown keys follow in their own order.
@@ -32,6 +37,13 @@ _DATE_LINE = re.compile(
     r"^(?P<head>(?P<key>[a-z_]+)[ \t]*:[ \t]*)(?P<q>['\"]?)(?P<y>\d{4})(?P<s>[-/.])(?P<m>\d{1,2})"
     r"(?P=s)(?P<d>\d{1,2})(?P=q)(?P<tail>[ \t]*(?:#.*)?(?:\r\n|\r|\n)?)$"
 )
+
+
+class _DatesAsText(RoundTripConstructor):
+    """Dates stay text, so an impossible one (2026-02-30) does not stop the rest of fmt."""
+
+
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
 class Unformattable(ValueError):
@@ -84,8 +96,10 @@ def _closing_fence(lines: list[str]) -> int:
 
 
 def _parse(front: str) -> CommentedMap:
+    loader = roundtrip_yaml()
+    loader.Constructor = _DatesAsText
     try:
-        data = roundtrip_yaml().load(front)
+        data = loader.load(front)
     except YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         mark = getattr(exc, "problem_mark", None)
@@ -109,8 +123,6 @@ def _key_blocks(lines: list[str], data: CommentedMap) -> tuple[dict[str, list[st
     blocks: dict[str, list[str]] = {}
     carried = lines[:starts[0]]
     header: list[str] = []
-    while carried and not _is_comment_or_blank(carried[0]):
-        raise Unformattable("the front matter does not start with a key")
     for index, key in enumerate(keys):
         end = starts[index + 1] if index + 1 < len(keys) else len(lines)
         block = lines[starts[index]:end]
@@ -182,7 +194,7 @@ def _verify(before: CommentedMap, after: CommentedMap, order: list[str]) -> None
         if key in DATE_KEYS and isinstance(new.get(key), str) and _as_date(new[key]) == _as_date(old[key]):
             continue
         if old[key] != new[key]:
-            raise Unformattable(f"formatting would change the value of {key!r}; left as it is")
+            raise Unformattable(f"formatting would change the value of {key!r}")
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -192,3 +204,51 @@ def _as_date(value: Any) -> dt.date | None:
         return dt.date(*map(int, parts)) if len(parts) == 3 else None
     except ValueError:
         return None
+
+
+# -- files -------------------------------------------------------------------------------------
+
+@dataclass
+class FileResult:
+    path: Path
+    changes: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+def format_files(paths: list[Path], write: bool) -> list[FileResult]:
+    return [format_file(path, write) for path in paths]
+
+
+def format_file(path: Path, write: bool) -> FileResult:
+    """Format one file; write it (atomically) only when `write` and its text changes."""
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except OSError as exc:
+        return FileResult(path, problem=f"cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        return FileResult(path, problem="not UTF-8")
+    try:
+        formatted = format_text(text)
+    except Unformattable as exc:
+        return FileResult(path, problem=str(exc))
+    if formatted.changed and write:
+        atomic_write(path, formatted.text.encode("utf-8"))
+    return FileResult(path, formatted.changes)
+
+
+def entry_files(root: Path | None, paths: list[Path]) -> list[Path]:
+    """The entry files named by PATH arguments (folders: every entry below), else the KB's."""
+    if not paths:
+        assert root is not None
+        return [found.absolute for found in discover(root) if not found.escapes]
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*.md")) if p.name != "README.md" and p.is_file())
+        elif path.is_file():
+            if path.name != "README.md":  # not an entry (CONTRACT 1.2), even when named
+                files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return list(dict.fromkeys(files))

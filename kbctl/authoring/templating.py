@@ -32,6 +32,8 @@ def environment(folder: str) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(data_dir("templates") / folder)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
+        lstrip_blocks=True,
         autoescape=False,  # noqa: S701 - Markdown and YAML, never HTML
     )
     env.filters["yaml"] = yaml_scalar

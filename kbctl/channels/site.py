@@ -1,8 +1,182 @@
-"""The site channel kind (being written)."""
+"""The `site` channel kind: a static help center (audience public) or agent portal (internal).
+
+    maps  = what every page must know of the others (carried entries only), computed once
+    pages = each entry rendered once for the audience → its page, written at once, and indexed
+    then  = home / category / tag / search pages per locale, search indexes, root, 404, sitemap
+
+Layout of the channel folder (every link relative, folder links ending in index.html):
+
+    index.html                      → the default locale's home
+    <locale>/index.html             home: search box, knowledge map with counts, tags
+    <locale>/<id>/index.html        an entry (the manifest maps the entry to it)
+    <locale>/category/<path>/index.html, <locale>/tag/<slug>/index.html, <locale>/search.html
+    assets/                         site.css, search.js, favicon.svg, search-index.<locale>.js
+    files/<kb path>                 images and documents the answers link to
+    404.html, sitemap.xml (with base_url), robots.txt
+
+Security: only carried entries reach the maps; answers come from `render_entry` at the
+channel's audience (blocks above it are cut from the source); links to entries the channel
+does not carry, and links of a scheme other than http(s)/mailto/tel, become plain text.
+"""
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
+from kbctl.channels.site_maps import (
+    absolute_url, build_maps, category_path, file_path, home_path, href, last_reviewed, tag_path,
+)
+from kbctl.channels.site_pages import (
+    SiteInfo, alias_page, category_page, entry_page, home_page, not_found_page, root_page,
+    search_page, tag_page,
+)
+from kbctl.channels.site_search import SearchIndex
+from kbctl.channels.site_strings import block_labels
+from kbctl.checks.links import link_target
+from kbctl.model import Entry, Link
+from kbctl.render import render_entry
+from kbctl.resources import data_dir
+
+ASSETS = ("site.css", "search.js", "favicon.svg")
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+
 
 def render(ctx, writer) -> None:
+    maps = build_maps(ctx)
+    site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps)
+    sitemap = Sitemap(site.base_url)
+    write_assets(writer)
+    indexes = {locale: SearchIndex(locale) for locale in maps.locales}
     for entry in ctx.entries:
-        writer.write(f"{entry.locale}/{entry.id}.txt", entry.title, entry.id)
+        write_entry(ctx, site, entry, writer, indexes.setdefault(entry.locale, SearchIndex(entry.locale)))
+        page = f"{entry.locale}/{entry.id}/index.html"
+        sitemap.add(page, last_reviewed(entry),
+                    {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
+    for locale in indexes:
+        write_locale(site, locale, indexes[locale], writer, sitemap)
+    for alias, card in maps.aliases.items():
+        writer.write(f"{card.locale}/{alias}/index.html", alias_page(site, alias, card), card.id)
+    writer.write("index.html", root_page(site))
+    writer.write("404.html", not_found_page(site))
+    sitemap.write(writer)
+    writer.write("robots.txt", robots(site))
+
+
+def write_assets(writer) -> None:
+    folder = data_dir("site")
+    for name in ASSETS:
+        writer.copy(f"assets/{name}", folder / name)
+
+
+def write_entry(ctx, site: SiteInfo, entry: Entry, writer, index: SearchIndex) -> None:
+    """Render the entry once for the audience; its page and its search record both use that."""
+    resolver = Resolver(ctx, entry)
+    rendered = render_entry(entry, ctx.channel.audience_rank, resolver,
+                            {"block_labels": block_labels(entry.locale)})
+    writer.write(f"{entry.locale}/{entry.id}/index.html", entry_page(site, entry, rendered), entry.id)
+    for kb_path in resolver.files:
+        writer.copy(file_path(kb_path), ctx.kb.root / kb_path, entry.id)
+    index.add(f"{entry.id}/index.html", entry.title, entry.summary, rendered.text,
+              entry.questions, entry.tags, _category_label(site, entry))
+
+
+def _category_label(site: SiteInfo, entry: Entry) -> str | None:
+    if not entry.category:
+        return None
+    crumbs = []
+    parts = entry.category.split("/")
+    for depth in range(1, len(parts) + 1):
+        node = site.maps.nodes.get("/".join(parts[:depth]))
+        if node is not None:
+            crumbs.append(site.maps.node_title(node, entry.locale))
+    return " › ".join(crumbs) or None
+
+
+def write_locale(site: SiteInfo, locale: str, index: SearchIndex, writer, sitemap: "Sitemap") -> None:
+    maps = site.maps
+    homes = {loc: home_path(loc) for loc in maps.locales}
+    writer.write(home_path(locale), home_page(site, locale))
+    sitemap.add(home_path(locale), None, homes)
+    for node in maps.nodes.values():
+        if maps.visible(locale, node):
+            path = category_path(locale, node.path)
+            writer.write(path, category_page(site, locale, node))
+            sitemap.add(path, None, {loc: category_path(loc, node.path)
+                                     for loc in maps.locales if maps.visible(loc, node)})
+    for tag in maps.tags.get(locale, {}).values():
+        writer.write(tag_path(locale, tag.slug), tag_page(site, locale, tag))
+        sitemap.add(tag_path(locale, tag.slug), None, {})
+    writer.write(f"{locale}/search.html", search_page(site, locale))
+    writer.write(f"assets/search-index.{locale}.js", index.script())
+
+
+class Resolver:
+    """Where a link in one entry's answer goes on this site, or None for plain text."""
+
+    def __init__(self, ctx, entry: Entry):
+        self.ctx = ctx
+        self.entry = entry
+        self.files: list[str] = []
+
+    def __call__(self, link: Link) -> str | None:
+        if link.kind in ("entry", "entry-path"):
+            target = link_target(self.ctx.kb, link)
+            if not self.ctx.carries(target):
+                return None  # not on this site: no URL, and the link's own text only
+            url = href("../../", f"{target.locale}/{target.id}/index.html")
+            return url + (f"#{href('', link.anchor)}" if link.anchor else "")
+        if link.kind == "anchor":
+            return f"#{href('', link.anchor)}" if link.anchor else None
+        if link.kind == "file":
+            return self._file(link.target)
+        if link.target.lower().startswith(SAFE_SCHEMES):
+            return link.target
+        return None  # javascript:, data:, and any other scheme are never emitted
+
+    def _file(self, kb_path: str) -> str | None:
+        root = self.ctx.kb.root
+        source = (root / kb_path).resolve()
+        if kb_path.startswith("../") or not source.is_file() or root.resolve() not in source.parents:
+            return None
+        if kb_path not in self.files:
+            self.files.append(kb_path)
+        return href("../../", file_path(kb_path))
+
+
+class Sitemap:
+    """sitemap.xml: absolute URLs of the pages to index (entries, categories, tags, homes)."""
+
+    def __init__(self, base_url: str | None):
+        self.base_url = base_url
+        self.urls: list[tuple[str, str | None, dict[str, str]]] = []
+
+    def add(self, relpath: str, lastmod, alternates: dict[str, str]) -> None:
+        if self.base_url:
+            self.urls.append((relpath, lastmod.isoformat() if lastmod else None, alternates))
+
+    def write(self, writer) -> None:
+        if not self.base_url:
+            return  # absolute URLs need base_url; without it there is no sitemap
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+        for relpath, lastmod, alternates in sorted(self.urls, key=lambda u: u[0]):
+            lines.append(f"  <url><loc>{escape(absolute_url(self.base_url, relpath))}</loc>")
+            if lastmod:
+                lines.append(f"    <lastmod>{lastmod}</lastmod>")
+            if len(alternates) > 1:  # hreflang alternates: the page itself and its translations
+                for locale, path in sorted(alternates.items()):
+                    lines.append(f'    <xhtml:link rel="alternate" hreflang="{escape(locale)}" '
+                                 f'href="{escape(absolute_url(self.base_url, path))}"/>')
+            lines.append("  </url>")
+        lines.append("</urlset>")
+        writer.write("sitemap.xml", "\n".join(lines) + "\n")
+
+
+def robots(site: SiteInfo) -> str:
+    if not site.public:
+        return "# Not for search engines: this site is not public.\nUser-agent: *\nDisallow: /\n"
+    text = "User-agent: *\nAllow: /\n"
+    if site.base_url:
+        text += f"Sitemap: {site.base_url}/sitemap.xml\n"
+    return text

@@ -36,7 +36,7 @@ import unicodedata
 from collections import Counter
 
 INDEX_VERSION = 1
-FIELD_WEIGHTS = {"title": 8, "questions": 4, "tags": 4, "summary": 2, "body": 1}
+FIELD_WEIGHTS = {"title": 10, "questions": 5, "tags": 5, "summary": 3, "body": 1}
 SNIPPET_CHARS = 160
 
 # BMP ranges only, so that Python and JavaScript (UTF-16) agree on characters and on sort order.

@@ -11,6 +11,7 @@ import datetime as dt
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "home": "首页",
+        "colon": "：",
         "skip": "跳到主要内容",
         "hero_title": "您好，有什么可以帮您？",
         "hero_sub": "输入问题或关键词搜索，也可以从知识地图浏览全部内容。",
@@ -51,6 +52,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "home": "Home",
+        "colon": ": ",
         "skip": "Skip to main content",
         "hero_title": "Hello, how can we help?",
         "hero_sub": "Search for a question or keyword, or browse everything in the knowledge map.",

@@ -27,23 +27,41 @@ def ivr_channels(kb):
 
 def unspeakable(script: str) -> str | None:
     """What in the script a speech engine cannot say, or None."""
+    found = find_unspeakable(script)
+    return found[0] if found else None
+
+
+def find_unspeakable(script: str) -> tuple[str, int] | None:
+    """(what a speech engine cannot say, its 0-based line in the script), or None."""
     for token in parser(html=True).parse(script):
+        line = token.map[0] if token.map else 0
         for item in [token, *(token.children or [])]:
             if item.type in _UNSPEAKABLE_TOKENS:
-                return _UNSPEAKABLE_TOKENS[item.type]
-    if _URL.search(script):
-        return "a URL"
-    if _MARKUP.search(script):
-        return "markup"
+                return _UNSPEAKABLE_TOKENS[item.type], _child_line(token, item, line)
+    for pattern, what in ((_URL, "a URL"), (_MARKUP, "markup")):
+        if match := pattern.search(script):
+            return what, script.count("\n", 0, match.start())
     return None
+
+
+def _child_line(token, item, line: int) -> int:
+    """The line of an inline child: count the line breaks before it."""
+    for child in token.children or []:
+        if child is item:
+            break
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+    return line
 
 
 def scripts(kb, as_of):
     for entry in kb.valid_entries:
         for block in entry.blocks:
-            if block.name == "ivr" and (what := unspeakable(block.text)):
+            if block.name == "ivr" and (found := find_unspeakable(block.text)):
+                what, offset = found  # the content starts on the line after `::: ivr`
                 yield rule("ivr-unspeakable").diag(
-                    entry.path, block.start_line, f"the ::: ivr script holds {what}", entry.id)
+                    entry.path, block.start_line + 1 + offset,
+                    f"the ::: ivr script holds {what}", entry.id)
     for channel in ivr_channels(kb):
         for entry in carried(kb.valid_entries, channel, as_of):
             yield from _script_findings(kb, channel, entry)
@@ -99,7 +117,7 @@ def _key_clashes(kb):
             if node.dtmf and node.dtmf in taken:
                 where = f"under {parent!r}" if parent else "at the top level"
                 yield rule("ivr-menu").diag(
-                    CONFIG_NAME, node.line,
+                    CONFIG_NAME, kb.config.lines.get(f"dtmf:{node.path}", node.line),
                     f"dtmf {node.dtmf!r} of {node.path!r} is also used by {taken[node.dtmf]!r} {where}")
             elif node.dtmf:
                 taken[node.dtmf] = node.path

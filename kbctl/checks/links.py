@@ -81,12 +81,27 @@ def cross_visibility_links(kb, as_of):
             blind = [c.name for c in carrying
                      if c.audience_rank >= level and not eligible(target, c, as_of)]
             if blind:
+                verb = "does" if len(blind) == 1 else "do"
                 yield warn.diag(
                     entry.path, line,
-                    f"links to {target.id!r}, which {', '.join(blind)} does not carry "
-                    f"(status {target.status}, visibility {target.visibility})",
+                    f"links to {target.id!r}, which {', '.join(blind)} {verb} not carry "
+                    f"({_why_not_carried(target, as_of)})",
                     entry.id,
                 )
+
+
+def _why_not_carried(target, as_of) -> str:
+    """Say why, so the author knows whether to fix the link or the target."""
+    if not target.is_published:
+        return f"status {target.status}"
+    valid_from, valid_to = target.date("valid_from"), target.date("valid_to")
+    if valid_to is not None and valid_to < as_of:
+        return f"valid_to {valid_to} has passed"
+    if valid_from is not None and as_of < valid_from:
+        return f"not valid before {valid_from}"
+    if target.visibility != "public":
+        return f"visibility {target.visibility}"
+    return f"channels: {', '.join(target.channels or [])}" if target.channels is not None else "not selected"
 
 
 def raw_html(kb, _as_of):

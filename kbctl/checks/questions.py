@@ -34,5 +34,7 @@ def duplicate_questions(kb, _as_of):
         if len(places) < 2:
             continue
         for entry, line, text in places:
-            others = ", ".join(sorted(o.id for o, _, _ in places if o is not entry))
+            # Name the other entry by path when it shares this one's id (a duplicate-id).
+            others = ", ".join(sorted(o.id if o.id != entry.id else o.path
+                                      for o, _, _ in places if o is not entry))
             yield warn.diag(entry.path, line, f"{text!r} is also asked by {others}", entry.id)

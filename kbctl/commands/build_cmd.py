@@ -35,15 +35,12 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True, highlight=False)
         try:
             result = run_build(root, config, date, target, channel, progress=_progress(console))
-        except BuildRefused:
-            from kbctl.checks import run_validate
-            from kbctl.load import load_kb
-
-            kb = load_kb(root, config)
-            errors = [d for d in run_validate(kb, date) if d.severity is Severity.ERROR]
-            emit(errors, "text", len(kb.entries), sys.stdout)
+        except BuildRefused as refused:
+            emit(refused.diagnostics, "text", 0, sys.stdout)
             raise
         warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
+        for name in result.unchanged:
+            console.print(f"[green]✔[/] {name}: up to date → {_shown(target / name)}")
         for name, count in result.written.items():
             console.print(f"[green]✔[/] {name}: {count} files → {_shown(target / name)}")
         if warnings:

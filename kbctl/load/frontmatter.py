@@ -88,8 +88,15 @@ def parse(path: str, text: str) -> FrontMatter:
         line = 2 + exc.line if exc.line is not None else 1
         result.diagnostics.append(syntax.diag(path, line, f"YAML error: {exc}"))
         return result
+    except yaml.reader.ReaderError as exc:  # a control character: it has a position, no mark
+        line = 2 + front.count("\n", 0, exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        result.diagnostics.append(syntax.diag(
+            path, line, f"YAML error: control character #x{char:04x} is not allowed"))
+        return result
     except (yaml.YAMLError, RecursionError) as exc:
-        result.diagnostics.append(syntax.diag(path, 1, f"YAML error: {exc}"))
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        result.diagnostics.append(syntax.diag(path, 1, f"YAML error: {first}"))
         return result
     if data is None:
         result.diagnostics.append(syntax.diag(path, 1, "the front matter is empty"))

@@ -28,11 +28,20 @@ CACHE_NAME = "entries"
 Parsed = tuple[Entry | None, list[Diagnostic]]
 
 
-def load_kb(root: Path, config: Config | None = None, use_cache: bool = True) -> KnowledgeBase:
+def scan(root: Path) -> list[tuple[Found, bytes | Diagnostic]]:
+    """Every entry file with its bytes (or why it could not be read), in path order."""
+    return [(f, _read(f)) for f in discover(root)]
+
+
+def digests_of(raw) -> dict[str, str]:
+    return {f.path: hashlib.sha256(data).hexdigest() for f, data in raw if isinstance(data, bytes)}
+
+
+def load_kb(root: Path, config: Config | None = None, use_cache: bool = True, raw=None) -> KnowledgeBase:
     config = config or load_config(root)
-    found = discover(root)
-    raw = [(f, _read(f)) for f in found]
-    digests = {f.path: hashlib.sha256(data).hexdigest() for f, data in raw if isinstance(data, bytes)}
+    raw = scan(root) if raw is None else raw
+    found = [f for f, _ in raw]
+    digests = digests_of(raw)
     key = cache.cache_key(config.default_locale)
     cached = cache.load(root, CACHE_NAME, key) if use_cache else {}
     results: dict[str, Parsed] = {}

@@ -1,0 +1,242 @@
+"""The git side of `kbctl review`: resolve refs, diff two commits, and lay a commit's KB on disk.
+
+A review compares two *commits*, never the working tree: each side is materialized from git's
+object store (`ls-tree` + `cat-file --batch`, so `.gitattributes` export rules and checkout
+filters cannot change what is reviewed) into a temporary folder, where the ordinary loader
+reads it. Paths inside this module are repository paths; `Snapshot` and `FileChange` speak in
+paths relative to the KB root, which may be a sub-folder of the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kbctl.errors import UsageError
+
+CONFIG_NAME = "kbctl.yaml"
+KNOWLEDGE_DIR = "knowledge"
+# Settings a user's gitconfig could use to change what git prints.
+_NEUTRAL_CONFIG = (
+    "-c", "core.quotepath=off", "-c", "diff.relative=false", "-c", "diff.external=",
+    "-c", "color.ui=never", "-c", "log.showSignature=false", "-c", "diff.noprefix=false",
+)
+_SYMLINK, _SUBMODULE = "120000", "160000"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One line of `git diff --name-status`, in KB-root-relative paths."""
+
+    status: str  # "A", "M", "D", "R" (copies and type changes are folded into A and M)
+    path: str
+    old_path: str | None = None
+
+
+class Repository:
+    """The git repository holding a KB root, and the KB's place inside it."""
+
+    def __init__(self, kb_root: Path):
+        self.kb_root = kb_root
+        done = self._run("rev-parse", "--show-toplevel", "--show-prefix",
+                         "--is-shallow-repository", cwd=kb_root, check=False)
+        if done.returncode != 0:
+            reason = _first_line(done.stderr)
+            if "not a git repository" in reason:
+                raise UsageError(f"kbctl review compares commits, but {kb_root} is not in a git repository")
+            raise UsageError(f"git cannot read the repository at {kb_root} ({reason})")
+        top, prefix, shallow = (done.stdout.decode("utf-8", "replace").split("\n") + ["", ""])[:3]
+        self.top = Path(top)
+        self.prefix = prefix  # "" or "sub/dir/"
+        self.shallow = shallow.strip() == "true"
+
+    # -- running git ------------------------------------------------------------------------
+    def _run(self, *args: str, cwd: Path | None = None, check: bool = True,
+             stdin: bytes | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+        try:
+            done = subprocess.run(
+                ["git", *_NEUTRAL_CONFIG, *args], cwd=cwd or self.top, env=env,
+                input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+                capture_output=True, check=False,
+            )
+        except FileNotFoundError:
+            raise UsageError("kbctl review needs git, and git is not installed") from None
+        if check and done.returncode != 0:
+            raise UsageError(f"git {args[0]} failed: {_first_line(done.stderr)}")
+        return done
+
+    # -- refs -------------------------------------------------------------------------------
+    def resolve(self, ref: str, option: str) -> str:
+        """The full sha of the commit `ref` names, or a one-line UsageError saying why not."""
+        if not ref.strip() or ref.startswith("-") or any(c in ref for c in "\0\n"):
+            raise UsageError(f"{option} {ref!r}: not a git revision")
+        done = self._run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if done.returncode == 0:
+            return done.stdout.decode().strip()
+        hint = ""
+        if self.shallow:
+            hint = ("; this is a shallow clone without that history "
+                    "(fetch it: git fetch --unshallow, or actions/checkout with fetch-depth: 0)")
+        elif "/" in ref:
+            hint = "; fetch it first (e.g. git fetch origin)"
+        raise UsageError(f"{option} {ref!r}: no such commit in this repository{hint}")
+
+    # -- diff -------------------------------------------------------------------------------
+    def changed_files(self, base: str, head: str) -> list[FileChange]:
+        """Files changed under knowledge/ and kbctl.yaml, with renames detected (-M, 50%)."""
+        done = self._run("diff", "--name-status", "-z", "-M", "--no-color", "--no-ext-diff",
+                         base, head, "--", *self._kb_pathspecs())
+        return [c for c in parse_name_status(done.stdout, self.prefix) if c.path or c.old_path]
+
+    def _kb_pathspecs(self) -> list[str]:
+        return [f":(literal){self.prefix}{CONFIG_NAME}", f":(literal){self.prefix}{KNOWLEDGE_DIR}"]
+
+    # -- dates ------------------------------------------------------------------------------
+    def log_for_dates(self, head: str) -> bytes | None:
+        """`git log` in the form kbctl.gitdates reads, from `head`; None where dates are unusable."""
+        if self.shallow:
+            return None
+        spec = f":(literal){self.prefix}" if self.prefix else "."
+        base = ["log", "--first-parent", "-z", "--name-status", "-M", "--no-color", "--format=%x01%ct"]
+        done = self._run(base[0], base[1], "--diff-merges=first-parent", *base[2:], head, "--", spec,
+                         check=False)
+        if done.returncode != 0:
+            return None
+        return done.stdout
+
+    # -- snapshots --------------------------------------------------------------------------
+    def snapshot(self, sha: str) -> "Snapshot | None":
+        """The KB as committed at `sha` on disk in a temporary folder; None without kbctl.yaml."""
+        tree = self._tree(sha)
+        if CONFIG_NAME not in tree:
+            return None
+        folder = Path(tempfile.mkdtemp(prefix=f"kbctl-review-{sha[:12]}-"))
+        snap = Snapshot(self, sha, folder, tree)
+        try:
+            snap.write([p for p in tree if p == CONFIG_NAME or p.startswith(KNOWLEDGE_DIR + "/")])
+        except BaseException:
+            snap.close()
+            raise
+        return snap
+
+    def _tree(self, sha: str) -> dict[str, tuple[str, str]]:
+        """KB-relative path -> (mode, blob sha) of every file under the KB root at `sha`."""
+        spec = [f":(literal){self.prefix}"] if self.prefix else []
+        done = self._run("ls-tree", "-r", "-z", "--full-tree", sha, "--", *spec)
+        tree: dict[str, tuple[str, str]] = {}
+        for record in done.stdout.split(b"\0"):
+            if not record:
+                continue
+            meta, _, name = record.partition(b"\t")
+            mode, _kind, blob = meta.decode().split(" ")
+            path = os.fsdecode(name)
+            if mode == _SUBMODULE or not path.startswith(self.prefix):
+                continue
+            tree[path[len(self.prefix):]] = (mode, blob)
+        return tree
+
+    def blobs(self, shas: list[str]) -> dict[str, bytes]:
+        """Contents of many blobs in one `git cat-file --batch`."""
+        unique = list(dict.fromkeys(shas))
+        if not unique:
+            return {}
+        done = self._run("cat-file", "--batch", stdin=("\n".join(unique) + "\n").encode())
+        out, data, pos = {}, done.stdout, 0
+        for sha in unique:
+            end = data.index(b"\n", pos)
+            header = data[pos:end].split(b" ")
+            pos = end + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            out[sha] = data[pos:pos + size]
+            pos += size + 1
+        return out
+
+
+@dataclass
+class Snapshot:
+    """A commit's KB laid out in `root` (a temporary folder removed by `close`)."""
+
+    repo: Repository
+    sha: str
+    root: Path
+    tree: dict[str, tuple[str, str]]
+    written: set[str] = field(default_factory=set)
+
+    def write(self, paths: list[str]) -> None:
+        wanted = [p for p in paths if p in self.tree and p not in self.written and _safe(p)]
+        contents = self.repo.blobs([self.tree[p][1] for p in wanted])
+        for path in wanted:
+            mode, blob = self.tree[path]
+            target = self.root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = contents.get(blob, b"")
+            if mode == _SYMLINK:
+                os.symlink(os.fsdecode(data), target)
+            else:
+                target.write_bytes(data)
+            self.written.add(path)
+
+    def add_symlink_targets(self) -> None:
+        """Lay out what symbolic links under knowledge/ point to, wherever in the KB it is."""
+        targets = set()
+        for path in list(self.written):
+            if self.tree[path][0] == _SYMLINK:
+                link = os.readlink(self.root / path)
+                targets.add(posixpath.normpath(posixpath.join(posixpath.dirname(path), link)))
+        self.write(sorted(targets))
+
+    def add(self, paths: set[str]) -> None:
+        """Also lay out these files (e.g. images outside knowledge/ that entries link to)."""
+        self.write(sorted(paths))
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _safe(path: str) -> bool:
+    parts = path.split("/")
+    return not path.startswith("/") and ".." not in parts and "" not in parts and ".git" not in parts
+
+
+def parse_name_status(output: bytes, prefix: str) -> list[FileChange]:
+    """Read `git diff --name-status -z` output; paths made relative to the KB root."""
+    tokens = output.split(b"\0")
+    changes: list[FileChange] = []
+    index = 0
+    while index < len(tokens):
+        status = tokens[index].decode("ascii", "replace").strip()
+        index += 1
+        if not status:
+            continue
+        count = 2 if status[0] in "RC" else 1
+        names = [_strip(os.fsdecode(t), prefix) for t in tokens[index:index + count]]
+        index += count
+        kind = status[0]
+        if kind == "R":
+            changes.append(FileChange("R", names[1], names[0]))
+        elif kind == "C":
+            changes.append(FileChange("A", names[1]))
+        elif kind == "D":
+            changes.append(FileChange("D", names[0]))
+        elif kind == "A":
+            changes.append(FileChange("A", names[0]))
+        else:  # M, T (type change), U
+            changes.append(FileChange("M", names[0]))
+    return changes
+
+
+def _strip(path: str, prefix: str) -> str:
+    return path[len(prefix):] if prefix and path.startswith(prefix) else path
+
+
+def _first_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace").strip()
+    return text.splitlines()[0].removeprefix("fatal: ") if text else "git failed"
