@@ -58,6 +58,25 @@ for _module in COMMAND_MODULES:
     importlib.import_module(f"kbctl.commands.{_module}").register(app)
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """`click.exceptions.NAME`, and its twin where typer vendors its own click (typer 0.2x
+    raises `typer._click.exceptions.*`, which `except click.ClickException` does not catch)."""
+    modules = [click.exceptions]
+    try:
+        from typer._click import exceptions as vendored
+
+        modules.append(vendored)
+    except ImportError:  # older typer: plain click
+        pass
+    return tuple({getattr(m, name) for m in modules if hasattr(m, name)})
+
+
+_CLICK_ERRORS = _click_classes("ClickException")
+_USAGE_ERRORS = _click_classes("UsageError")
+_EXITS = tuple({*_click_classes("Exit"), typer.Exit})
+_ABORTS = tuple({*_click_classes("Abort"), typer.Abort})
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one handler maps every failure to an exit code and one line for people."""
     args = sys.argv[1:] if argv is None else argv
@@ -65,12 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=args, prog_name="kbctl", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except _EXITS as exc:
         code = exc.exit_code
-    except click.ClickException as exc:
+    except _CLICK_ERRORS as exc:
         exc.show()
-        code = EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
-    except click.exceptions.Abort:
+        code = EXIT_USAGE if isinstance(exc, _USAGE_ERRORS) else exc.exit_code
+    except _ABORTS:
         print("kbctl: aborted", file=sys.stderr)
         code = 130
     except KbctlError as exc:

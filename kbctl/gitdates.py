@@ -20,10 +20,11 @@ _HEADER = b"\x01"  # starts each commit's record; never the first byte of a stat
 _LOG_FORMAT = "--format=%x01%ct"
 SHALLOW = ("this is a shallow clone, whose dates are too recent "
            "(fetch the full history: git fetch --unshallow)")
-# Settings a user's gitconfig could use to change what `git log` prints.
+# Settings a user's gitconfig could use to change what `git log` prints (showRoot=false
+# would hide the first commit's files, and with them the dates of files never touched since).
 _NEUTRAL_CONFIG = (
     "-c", "core.quotepath=off", "-c", "diff.relative=false", "-c", "log.showSignature=false",
-    "-c", "color.ui=never", "-c", "diff.external=",
+    "-c", "log.showRoot=true", "-c", "color.ui=never",
 )
 
 

@@ -32,7 +32,7 @@ def _heading_ids(state: StateCore) -> None:
         text = "".join(
             child.content for child in (inline.children or [])
             if child.type in ("text", "code_inline")
-        )
+        ) if inline.children else inline.content
         base = slugify(text)
         count = seen.get(base, 0)
         seen[base] = count + 1
@@ -54,8 +54,33 @@ def _restricted_container(md: MarkdownIt, name: str) -> None:
     container_plugin(md, name, render=render)
 
 
+def _inline_where_needed(state: StateCore) -> None:
+    """Parse inline content only where a link, image or raw HTML can be (a `[` or `<`).
+
+    For reading links, anchors and raw HTML, the other paragraphs' inline parse is wasted
+    work: about a third of the whole parse. Headings without them keep their text as is,
+    which slugs the same (the slug drops the emphasis and code punctuation anyway).
+    """
+    md = state.md
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        token.children = []
+        if "[" in token.content or "<" in token.content:
+            md.inline.parse(token.content, md, state.env, token.children)
+
+
 @cache
-def parser(*, html: bool, restricted_blocks: bool = False, tables: bool = True) -> MarkdownIt:
+def reader() -> MarkdownIt:
+    """The parser for checks: raw HTML kept as tokens, no tables, inline parsed where needed."""
+    md = parser(html=True, tables=False, _fresh=True)
+    md.core.ruler.at("inline", _inline_where_needed)
+    return md
+
+
+@cache
+def parser(*, html: bool, restricted_blocks: bool = False, tables: bool = True,
+           _fresh: bool = False) -> MarkdownIt:
     """The parser. `html=True` keeps raw HTML as tokens so checks can find them (renderers
     drop them). `tables=False` is for reading links and headings only: rows then parse as
     paragraphs with the same links on the same lines, and the table rule, tried on every

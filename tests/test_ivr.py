@@ -28,10 +28,14 @@ GOLDEN = REPO / "tests" / "golden" / "ivr"
 AS_OF = "2026-11-22"
 V = "{http://www.w3.org/2001/vxml}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+RESTRICTED_CANARIES = ("CANARY-INTERNAL-91b2", "CANARY-INTERNAL-5d20", "CANARY-DRAFT-0a9e",
+                       "CANARY-EXPIRED-c3d1")
 
 
 def build(kb: Path, out: Path) -> Path:
-    result = run_cli("--root", str(kb), "build", "--channel", "hotline", "--as-of", AS_OF, "--out", str(out))
+    # cwd=REPO: `python -m kbctl` finds the package even when it is not installed.
+    result = run_cli("--root", str(kb), "build", "--channel", "hotline",
+                     "--as-of", AS_OF, "--out", str(out), cwd=REPO)
     assert result.code == 0, result.stderr
     return out / "hotline"
 
@@ -181,7 +185,7 @@ def test_the_script_is_spoken_and_nothing_restricted(hotline):
     assert script == "请在2026-12-31前缴清话费，咨询请拨打10000。CANARY-IVR-44c1"
     for path in (p for p in hotline.rglob("*") if p.is_file()):
         text = path.read_text(encoding="utf-8")
-        for canary in ("CANARY-INTERNAL-91b2", "CANARY-INTERNAL-5d20", "CANARY-DRAFT-0a9e", "CANARY-EXPIRED-c3d1"):
+        for canary in RESTRICTED_CANARIES:
             assert canary not in text, (path, canary)
         # Not opted in (refund-policy, account-faq), internal, draft, expired: nowhere.
         for absent in ("refund-policy", "account-faq", "agent-refund-process", "draft-entry", "old-promo"):
@@ -231,7 +235,9 @@ def test_control_characters_never_reach_the_xml():
 
 
 def test_menu_file_names_never_clash():
-    main = Menu("", "main", None, submenus=[Menu("a-b", "x", None), Menu("a", "y", None, submenus=[Menu("a/b", "z", None)])])
+    # Taxonomy ids may hold "-": "a-b" and "a/b" must still get two files.
+    nested = Menu("a", "y", None, submenus=[Menu("a/b", "z", None)])
+    main = Menu("", "main", None, submenus=[Menu("a-b", "x", None), nested])
     names = menu_files(main)
     assert len(set(names.values())) == len(names) == 4
     assert names["a"] == "menu-a.vxml"

@@ -26,7 +26,8 @@ class Phrases:
 
     def option(self, title: str, key: str, is_entry: bool) -> tuple[str, str]:
         """(before, after) the title in the line offering `key`."""
-        template = self.question if is_entry and title.rstrip().endswith(_SENTENCE_END) else self.category
+        sentence = is_entry and title.rstrip().endswith(_SENTENCE_END)
+        template = self.question if sentence else self.category
         before, _, after = template.partition("{title}")
         return before, after.format(key=key)
 
@@ -69,8 +70,11 @@ _BY_LANGUAGE = {"zh": _ZH, "en": _EN}
 
 # The language menu names each language in itself.
 _LANGUAGE_LINES = {
-    "zh-CN": "普通话请按{key}。", "zh-TW": "國語請按{key}。", "zh-HK": "粵語請按{key}。",
-    "zh": "中文请按{key}。", "en": "For English, press {key}.",
+    "zh-CN": "普通话请按{key}。",
+    "zh-TW": "國語請按{key}。",
+    "zh-HK": "粵語請按{key}。",
+    "zh": "中文请按{key}。",
+    "en": "For English, press {key}.",
 }
 
 

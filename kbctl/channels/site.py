@@ -117,6 +117,11 @@ class Resolver:
         self.ctx = ctx
         self.entry = entry
         self.files: list[str] = []
+        # render_entry resolves every link of the entry, even those in blocks it then cuts: only
+        # files linked from text the audience sees may be published.
+        audience = ctx.channel.audience_rank
+        self.visible_files = {link.target for link in entry.links
+                              if link.kind == "file" and link.level <= audience}
 
     def __call__(self, link: Link) -> str | None:
         if link.kind in ("entry", "entry-path"):
@@ -134,9 +139,11 @@ class Resolver:
         return None  # javascript:, data:, and any other scheme are never emitted
 
     def _file(self, kb_path: str) -> str | None:
+        if kb_path not in self.visible_files or kb_path.startswith("../"):
+            return None
         root = self.ctx.kb.root
         source = (root / kb_path).resolve()
-        if kb_path.startswith("../") or not source.is_file() or root.resolve() not in source.parents:
+        if not source.is_file() or root.resolve() not in source.parents:
             return None
         if kb_path not in self.files:
             self.files.append(kb_path)

@@ -67,7 +67,10 @@ class Page:
     def url(self, relpath: str) -> str:
         return href(self.root, relpath)
 
-    def common(self, title: str | None, switch: dict[str, str], description: str = "") -> dict:
+    def common(self, title: str | None, switch: dict[str, str], description: str = "",
+               equivalents: dict[str, str] | None = None) -> dict:
+        """Values every template uses. `switch`: the page each locale's switch link opens;
+        `equivalents`: the same page in other locales (hreflang), by default `switch`."""
         site, locale = self.site, self.locale
         base = site.base_url
         return {
@@ -79,7 +82,8 @@ class Page:
             "noindex": not site.public,
             "canonical": absolute_url(base, self.relpath),
             "alternates": [{"lang": loc, "href": absolute_url(base, path)}
-                           for loc, path in sorted(switch.items()) if base],
+                           for loc, path in sorted((switch if equivalents is None else equivalents).items())
+                           if base],
             "portal": portal_badge(locale, site.audience),
             "root": self.root,
             "u": self.url,
@@ -104,9 +108,10 @@ def entry_page(site: SiteInfo, entry: Entry, rendered: Rendered) -> str:
     locale = entry.locale
     page = Page(site, f"{locale}/{entry.id}/index.html", locale)
     translations = maps.translations.get(entry.id, [])
-    switch = {**other_homes(maps), **{c.locale: c.path for c in translations}, locale: page.relpath}
+    same = {locale: page.relpath, **{c.locale: c.path for c in translations}}
+    switch = {**other_homes(maps), **same}
     reviewed = last_reviewed(entry)
-    values = page.common(entry.title, switch, entry.summary or _first_words(rendered.text))
+    values = page.common(entry.title, switch, entry.summary or _first_words(rendered.text), same)
     values.update(
         entry=entry,
         type_label=type_label(locale, entry.type),
@@ -198,10 +203,10 @@ def home_page(site: SiteInfo, locale: str) -> str:
 def category_page(site: SiteInfo, locale: str, node) -> str:
     maps = site.maps
     page = Page(site, category_path(locale, node.path), locale)
-    switch = {loc: category_path(loc, node.path) if maps.visible(loc, node) else home_path(loc)
-              for loc in maps.locales}
+    same = {loc: category_path(loc, node.path) for loc in maps.locales if maps.visible(loc, node)}
+    switch = {**other_homes(maps), **same}
     title = maps.node_title(node, locale)
-    values = page.common(title, switch)
+    values = page.common(title, switch, "", same)
     values.update(
         node_title=title,
         crumbs=_crumbs(maps, locale, node.path)[:-1],
@@ -215,7 +220,7 @@ def category_page(site: SiteInfo, locale: str, node) -> str:
 def tag_page(site: SiteInfo, locale: str, tag) -> str:
     page = Page(site, tag_path(locale, tag.slug), locale)
     t = strings(locale)
-    values = page.common(t["tag_title"].format(tag=tag.label), other_homes(site.maps))
+    values = page.common(t["tag_title"].format(tag=tag.label), other_homes(site.maps), "", {})
     values.update(tag=tag.label, entries=_cards(tag.cards),
                   crumbs=[{"title": t["home"], "path": home_path(locale)}])
     return page.render("tag.html", **values)
@@ -224,7 +229,8 @@ def tag_page(site: SiteInfo, locale: str, tag) -> str:
 def search_page(site: SiteInfo, locale: str) -> str:
     maps = site.maps
     page = Page(site, search_path(locale), locale)
-    values = page.common(strings(locale)["search_title"], {loc: search_path(loc) for loc in maps.locales})
+    values = page.common(strings(locale)["search_title"],
+                         {loc: search_path(loc) for loc in maps.locales}, "", {})
     values["canonical"] = None  # a results page is not a page to index
     values.update(index_script=f"assets/search-index.{locale}.js",
                   crumbs=[{"title": strings(locale)["home"], "path": home_path(locale)}])
@@ -236,7 +242,7 @@ def root_page(site: SiteInfo) -> str:
     maps = site.maps
     locale = maps.default_locale
     page = Page(site, "index.html", locale)
-    values = page.common(None, other_homes(maps))
+    values = page.common(None, other_homes(maps), "", {})
     values["canonical"] = absolute_url(site.base_url, home_path(locale))
     values.update(target=home_path(locale),
                   choices=[{"lang": loc, "label": language_name(loc), "path": home_path(loc),
@@ -248,7 +254,7 @@ def not_found_page(site: SiteInfo) -> str:
     """404.html is served at any missing path, so its links resolve against base_url when known."""
     maps = site.maps
     page = Page(site, "404.html", maps.default_locale)
-    values = page.common(strings(maps.default_locale)["not_found_title"], other_homes(maps))
+    values = page.common(strings(maps.default_locale)["not_found_title"], other_homes(maps), "", {})
     values["canonical"] = None
     values.update(base_href=f"{site.base_url}/" if site.base_url else None,
                   others=[{"t": strings(loc), "path": home_path(loc), "search": search_path(loc),
@@ -259,7 +265,7 @@ def not_found_page(site: SiteInfo) -> str:
 def alias_page(site: SiteInfo, alias: str, card: Card) -> str:
     """An old id's page: a redirect to where the entry lives now."""
     page = Page(site, f"{card.locale}/{alias}/index.html", card.locale)
-    values = page.common(card.title, other_homes(site.maps))
+    values = page.common(card.title, other_homes(site.maps), "", {})
     values["canonical"] = absolute_url(site.base_url, card.path)
     values.update(target=card.path)
     return page.render("redirect.html", **values)

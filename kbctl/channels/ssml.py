@@ -97,7 +97,9 @@ def _say_as(match: re.Match) -> Segment | None:
         return Segment(g["yz_y"], "date", "y")
     if kind == "time":
         hour, minute = int(g["t_h"]), int(g["t_m"])
-        return Segment(f"{hour:02d}:{minute:02d}", "time", "hms24") if hour <= 24 and minute < 60 else None
+        if hour > 24 or minute > 59:
+            return None
+        return Segment(f"{hour:02d}:{minute:02d}", "time", "hms24")
     if kind == "phone":
         return Segment(match.group(), "telephone")
     if kind == "long":

@@ -19,19 +19,15 @@ OPTION_PAUSE = "300ms"
 RETRIES = 3  # the third silence or wrong key in a row gives up (operator, or goodbye)
 
 
-def tag(name: str) -> str:
-    # Unqualified: the root's `xmlns` puts the whole document in the VoiceXML namespace.
-    # (ElementTree's `default_namespace` would reject the unqualified attributes, and
-    # `register_namespace` changes process-wide state other writers may rely on.)
-    return name
-
-
 def element(parent: ET.Element, name: str, attrs: dict[str, str] | None = None) -> ET.Element:
-    return ET.SubElement(parent, tag(name), attrs or {})
+    return ET.SubElement(parent, name, attrs or {})
 
 
 def document(lang: str) -> ET.Element:
-    return ET.Element(tag("vxml"), {"xmlns": NS, "version": "2.1", XML_LANG: lang})
+    # Tags stay unqualified and the root's `xmlns` puts them all in the VoiceXML namespace:
+    # ElementTree's `default_namespace` rejects unqualified attributes, and
+    # `register_namespace` would change process-wide state other writers rely on.
+    return ET.Element("vxml", {"xmlns": NS, "version": "2.1", XML_LANG: lang})
 
 
 def to_xml(root: ET.Element) -> str:
@@ -59,7 +55,7 @@ def prompt(parent: ET.Element, lang: str | None = None) -> ET.Element:
 
 def say(parent: ET.Element, text: str) -> None:
     """Speak content (a title, a script): numbers and dates get `<say-as>`."""
-    ssml.append_speech(parent, text, tag("say-as"))
+    ssml.append_speech(parent, text, "say-as")
 
 
 def say_plain(parent: ET.Element, text: str) -> None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from kbctl.markdown import parser
+from kbctl.markdown import reader
 from kbctl.model import BLOCK_NAMES, VISIBILITY_LEVELS, Block, Diagnostic, Link
 from kbctl.rules import rule
 
@@ -124,7 +124,7 @@ def _level(name: str) -> int:
 
 
 def _walk_tokens(path, source, levels, first_line, info: BodyInfo) -> None:
-    tokens = parser(html=True, tables=False).parse(source)
+    tokens = reader().parse(source)
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             anchor = token.attrGet("id") or ""

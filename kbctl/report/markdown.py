@@ -14,8 +14,9 @@ def cell(text: str) -> str:
 def table(diagnostics) -> list[str]:
     rows = ["| | rule | where | message |", "|---|---|---|---|"]
     for d in diagnostics:
-        where = f"`{d.path}:{d.line}`" if d.line else f"`{d.path or 'kbctl.yaml'}`"
-        rows.append(f"| {_ICON[d.severity.value]} | `{d.rule}` | {where} | {cell(d.message)} |")
+        where = f"{d.path}:{d.line}" if d.line else (d.path or "(knowledge base)")
+        # A `|` in a file name would end the cell too; GFM unescapes `\|` inside code spans.
+        rows.append(f"| {_ICON[d.severity.value]} | `{d.rule}` | `{cell(where)}` | {cell(d.message)} |")
     return rows
 
 
