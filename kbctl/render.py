@@ -7,6 +7,7 @@ not carry become plain text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,12 +92,19 @@ def used_renderings() -> dict[str, Rendered]:
     return {key: RENDER_CACHE[key] for key in _USED if key in RENDER_CACHE}
 
 
+# markdown-it refuses `[x](javascript:…)` as a link and keeps it as text; defang that text too, so
+# no published byte reads as a script URL (a pasted payload stays visible, but inert).
+_SCRIPT_SCHEME = re.compile(r"(?i)\b(javascript|vbscript)\s*:")
+
+
 def _resolve_links(children: list[Token], entry_path: str, resolve: LinkResolver, linked: list[str]) -> list[Token]:
     out: list[Token] = []
     unlinked_depth: list[bool] = []  # per open link: was it unlinked?
     for child in children:
         if child.type == "html_inline":
             continue  # raw HTML is never published
+        if child.type == "text" and ":" in child.content:
+            child.content = _SCRIPT_SCHEME.sub("\\1\uff1a", child.content)
         if child.type == "link_open":
             link = classify(entry_path, child.attrGet("href") or "", 0, 0)
             url = resolve(link)

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import commit_all, entry_text, git, init_repo, run_cli, write_kb
+from conftest import REPO, commit_all, entry_text, git, init_repo, write_kb
+from conftest import run_cli as _run_cli
 
 AS_OF = "2026-11-22"
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None):
+    """The real CLI, importing this checkout of kbctl whether or not it is installed."""
+    return _run_cli(*args, cwd=cwd, env={"PYTHONPATH": str(REPO), **(env or {})})
+
+
 SITES = ["agent-portal", "faq-bot", "help-center"]  # what a public entry without `channels` reaches
 
 PAY_BODY = """\
