@@ -10,7 +10,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from kbctl import __version__
@@ -59,15 +58,15 @@ for _module in COMMAND_MODULES:
 
 
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:
-    """`click.exceptions.NAME`, and its twin where typer vendors its own click (typer 0.2x
-    raises `typer._click.exceptions.*`, which `except click.ClickException` does not catch)."""
-    modules = [click.exceptions]
-    try:
-        from typer._click import exceptions as vendored
-
-        modules.append(vendored)
-    except ImportError:  # older typer: plain click
-        pass
+    """`NAME` from click's exceptions, wherever they come from. Recent typer vendors click as
+    `typer._click` (its errors are not `click.ClickException`s) and no longer installs click,
+    so neither import may be required; older typer uses click itself."""
+    modules = []
+    for module_name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            modules.append(importlib.import_module(module_name))
+        except ImportError:
+            pass
     return tuple({getattr(m, name) for m in modules if hasattr(m, name)})
 
 

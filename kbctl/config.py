@@ -10,16 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from kbctl.errors import UsageError
 from kbctl.model import VISIBILITY_RANK
 from kbctl.resources import load_schema
-from kbctl.yamlutil import line_of_path, roundtrip_yaml, to_plain
+from kbctl.yamlutil import TooComplex, check_depth, line_of_path, roundtrip_yaml, to_plain
 
 CONFIG_NAME = "kbctl.yaml"
 _INTERVAL = re.compile(r"^([1-9][0-9]*)([dwmy])$")
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+# Room for a taxonomy many levels deep; ruamel's pure-Python composer recurses per level and
+# takes seconds to reach its RecursionError on a few hundred nested brackets.
+MAX_CONFIG_DEPTH = 64
 
 
 def parse_interval(text: str) -> dt.timedelta:
@@ -128,11 +132,20 @@ def find_root(start: Path) -> Path:
 def load_config(root: Path) -> Config:
     path = root / CONFIG_NAME
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError("not valid UTF-8", path=CONFIG_NAME) from None
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", path=CONFIG_NAME, line=line) from None
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror}", path=CONFIG_NAME) from None
+    try:
+        check_depth(text, MAX_CONFIG_DEPTH)
+    except TooComplex as exc:
+        line = exc.line + 1 if exc.line is not None else None
+        raise UsageError(f"YAML error: {exc}", path=CONFIG_NAME, line=line) from None
+    except yaml.YAMLError:
+        pass  # not YAML at all: ruamel says where, below
     try:
         tree = roundtrip_yaml().load(text)
     except RecursionError:  # ruamel's composer recurses once per nesting level

@@ -48,7 +48,8 @@ def has_restricted(entry: Entry, audience_rank: int) -> bool:
 
 
 def render_markdown(source: str, entry_path: str, resolve: LinkResolver, env: dict | None = None) -> Rendered:
-    md = parser(html=True, restricted_blocks=True)
+    # The container rules are tried on every line; register them only where a block is.
+    md = parser(html=True, restricted_blocks=":::" in source)
     env = dict(env or {})
     tokens = md.parse(source, env)
     linked: list[str] = []

@@ -51,18 +51,18 @@ class TooComplex(ValueError):
         self.line = line
 
 
-_TOO_DEEP = f"front matter is nested deeper than {MAX_DEPTH} levels"
-_TOO_BIG = f"front matter holds more than {MAX_NODES:,} values (YAML aliases?)"
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+_TOO_BIG = f"more than {MAX_NODES:,} values (YAML aliases?)"
 
 
 def load_front_matter(text: str) -> Any:
-    _check_depth(text)
+    check_depth(text)
     data = yaml.load(text, Loader=FrontMatterLoader)  # noqa: S506 - a safe loader subclass
     _check_size(data)
     return data
 
 
-def _check_depth(text: str) -> None:
+def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
     """Refuse deep nesting before composing: libyaml's composer recurses in C, and about
     30,000 nested `[` (60 KB, well under the front-matter size limit) crash the process
     with a segmentation fault instead of raising. Parsing events is iterative and stops early.
@@ -73,8 +73,8 @@ def _check_depth(text: str) -> None:
     for event in yaml.parse(text, Loader=_BaseLoader):
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
-            if depth > MAX_DEPTH:
-                raise TooComplex(_TOO_DEEP, event.start_mark.line)
+            if depth > max_depth:
+                raise TooComplex(f"nested deeper than {max_depth} levels", event.start_mark.line)
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
 
@@ -97,7 +97,8 @@ def _check_size(data: Any) -> None:
             stack.extend((v, depth + 1) for v in item)
 
 
-_TOP_KEY = re.compile(r"^([^\s#:'\"\-][^:#]*?)\s*:(?:\s|$)")
+# A top-level key: plain (not a comment, list item or other indicator), or quoted.
+_TOP_KEY = re.compile(r"""^(?:"([^"\\]*)"|'([^']*)'|([^\s#:'"\-?&*!|>%@`{\[][^:#]*?))\s*:(?:\s|$)""")
 
 
 def top_level_key_lines(text: str, first_line: int) -> tuple[dict[str, int], list[tuple[str, int]]]:
@@ -112,7 +113,7 @@ def top_level_key_lines(text: str, first_line: int) -> tuple[dict[str, int], lis
         match = _TOP_KEY.match(line)
         if not match:
             continue
-        key = match.group(1).strip().strip("'\"")
+        key = next(group for group in match.groups() if group is not None).strip()
         if key in lines:
             duplicates.append((key, first_line + offset))
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,17 @@ def test_init_creates_a_kb_that_validates_and_builds(tmp_path: Path) -> None:
     assert build.code == 0, build.stdout + build.stderr
     assert (target / "dist/help-center/manifest.json").is_file()
     assert any((target / "dist/faq-bot").iterdir())
+
+
+@pytest.mark.skipif(not (shutil.which("actionlint") and shutil.which("pre-commit")),
+                    reason="actionlint or pre-commit is not installed")
+def test_init_ci_files_pass_their_linters(tmp_path: Path) -> None:
+    target = tmp_path / "kb"
+    assert run_cli("init", str(target)).code == 0
+    init_repo(target)  # actionlint looks for the repository's .github/workflows
+    for command in (["actionlint"], ["pre-commit", "validate-config", ".pre-commit-config.yaml"]):
+        proc = subprocess.run(command, cwd=target, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_init_refuses_an_existing_kb_and_existing_files(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, commit_all, entry_text, git, init_repo, write_kb
 from conftest import run_cli as _run_cli
 
@@ -375,6 +374,20 @@ def test_markdown_puts_widening_first(repo: Repo):
 
 
 # -- what is and is not reviewed -----------------------------------------------------------------
+def test_changes_are_counted_from_the_merge_base_like_a_pull_request(repo: Repo):
+    git(repo.top, "checkout", "-q", "-b", "feature")
+    repo.edit("network/outage.md", "请重启光猫后再试。", "请重启光猫和路由器后再试。")
+    repo.commit("feature work", "2026-11-10")
+    git(repo.top, "checkout", "-q", "main")
+    repo.edit("billing/agent-notes.md", "先核实身份再退费。", "先核实身份，再退费。")
+    main = repo.commit("meanwhile on main", "2026-11-11")
+    result = run_cli("review", "--base", "main", "--head", "feature", "--format", "json",
+                     "--as-of", AS_OF, cwd=repo.kb)
+    data = result.json()
+    assert (data["base"], data["merge_base"]) == (main, repo.base)
+    assert [c["id"] for c in data["changes"]] == ["report-outage"]
+
+
 def test_uncommitted_changes_are_not_reviewed(repo: Repo):
     repo.edit("network/outage.md", "请重启光猫后再试。", "未提交的修改。")
     result = run_cli("review", "--base", "HEAD", "--format", "json", "--as-of", AS_OF, cwd=repo.kb)
@@ -419,6 +432,36 @@ def test_kb_created_by_the_change(tmp_path: Path):
     assert data["config_changed"] is True
     assert {c["status"] for c in data["changes"]} == {"added"}
     assert len(data["changes"]) == 5
+
+
+def test_entry_broken_at_head_drops_off_its_channels_and_fails(repo: Repo):
+    repo.edit("network/outage.md", "title: \"宽带断网怎么办？\"", "title: [unclosed")
+    repo.commit()
+    result = repo.review()
+    assert result.code == 1
+    change = only_change(result)
+    assert (change["status"], change["channels"]) == ("modified", SITES)
+    assert set(change["channel_effects"].values()) == {"removed"}
+    assert [d["path"] for d in errors(result)] == ["knowledge/network/outage.md"]
+
+
+def test_files_outside_knowledge_that_entries_link_to_are_there(repo: Repo):
+    (repo.kb / "assets").mkdir()
+    (repo.kb / "assets" / "qr.png").write_bytes(b"\x89PNG")
+    repo.edit("network/outage.md", "请重启光猫后再试。", "请重启光猫后再试。\n\n![二维码](../../assets/qr.png)")
+    repo.commit()
+    result = repo.review()
+    assert result.code == 0, result.stdout
+    assert errors(result) == []
+
+
+def test_unusual_file_names(repo: Repo):
+    repo.write("网络/断网 排查.md", entry_text("重启光猫。\n", id="outage-steps", title="断网排查",
+                                              category="network"))
+    repo.write("images/diagram.png", "not an entry")
+    repo.commit()
+    change = only_change(repo.review())
+    assert (change["path"], change["status"]) == ("knowledge/网络/断网 排查.md", "added")
 
 
 # -- usage errors --------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE_CONFIG, REPO, Result, entry_text, run_cli, write_kb
+
 from kbctl.cli import main
 
 AS_OF = "2026-11-22"
@@ -60,7 +60,9 @@ def entry(entry_id: str, body: str = "正文。\n", **fields) -> str:
 
 
 def kb_of(tmp_path: Path, entries: dict[str, str], config: str = BASE_CONFIG) -> Path:
-    return write_kb(tmp_path / "kb", entries, config)
+    kb = write_kb(tmp_path / "kb", entries, config)
+    (kb / "knowledge").mkdir(exist_ok=True)
+    return kb
 
 
 FM = "---\nid: a\ntitle: A\ntype: faq\nstatus: published\nowner: billing-team\n"  # lines 1-6
@@ -406,8 +408,8 @@ def test_cross_visibility_links(tmp_path):
         "links to 'draft', which agent-portal, faq-bot, help-center do not carry (status draft)",
         "links to 'int', which faq-bot, help-center do not carry (visibility internal)",
         "links to 'draft', which agent-portal, faq-bot, help-center do not carry (status draft)",
-        "links to 'old', which agent-portal, faq-bot, help-center do not carry "
-        "(valid_to 2026-11-01 has passed)",
+        ("links to 'old', which agent-portal, faq-bot, help-center do not carry "
+         "(valid_to 2026-11-01 has passed)"),
     ]
 
 
@@ -440,6 +442,15 @@ def test_raw_html_block_and_inline(tmp_path):
         ("raw-html", W, "knowledge/a.md", 8, "a"),
         ("raw-html", W, "knowledge/a.md", 12, "a"),
         ("raw-html", W, "knowledge/a.md", 13, "a"),
+    ])
+
+
+def test_raw_html_tag_spanning_lines_keeps_later_lines_right(tmp_path):
+    kb = kb_of(tmp_path, {"a.md": entry("a", "text <span\nclass=\"x\">y</span>\nand [z](kb:nope)\n")})
+    assert check(kb) == (1, [
+        ("raw-html", W, "knowledge/a.md", 8, "a"),     # `<span` … `>` spans lines 8-9
+        ("raw-html", W, "knowledge/a.md", 9, "a"),     # `</span>`
+        ("broken-link", E, "knowledge/a.md", 10, "a"),
     ])
 
 
@@ -491,6 +502,13 @@ def test_ivr_missing_script(tmp_path):
     assert check(kb) == (1, [("ivr-missing-script", E, "knowledge/a.md", 7, "a")])
 
 
+def test_ivr_empty_block_and_no_summary(tmp_path):
+    kb = kb_of(tmp_path, {"a.md": entry("a", "正文。\n\n::: ivr\n\n:::\n", channels=H)})
+    assert check(kb) == (1, [("ivr-missing-script", E, "knowledge/a.md", 11, "a")])
+    assert messages(kb, "ivr-missing-script") == [
+        "hotline carries this entry but it has an empty '::: ivr' block and no summary"]
+
+
 def test_ivr_too_long_boundaries(tmp_path):
     kb = kb_of(tmp_path, {
         "zh-ok.md": entry("zh-ok", ivr("话" * 120), channels=H),        # 120 / 4 = 30 s
@@ -499,8 +517,8 @@ def test_ivr_too_long_boundaries(tmp_path):
         "en-long.md": entry("en-long", ivr("word " * 76), channels=H, locale="en-US"),
     })
     assert check(kb) == (1, [
-        ("ivr-too-long", E, "knowledge/en-long.md", 11, "en-long"),
-        ("ivr-too-long", E, "knowledge/zh-long.md", 10, "zh-long"),
+        ("ivr-too-long", E, "knowledge/en-long.md", 12, "en-long"),  # the `::: ivr` line
+        ("ivr-too-long", E, "knowledge/zh-long.md", 11, "zh-long"),
     ])
     assert messages(kb, "ivr-too-long") == [
         "the script takes 30.4 s to say; hotline allows 30 s",
@@ -513,16 +531,17 @@ def test_ivr_too_long_uses_the_summary_when_there_is_no_block(tmp_path):
     assert check(kb) == (1, [("ivr-too-long", E, "knowledge/a.md", 8, "a")])
 
 
-@pytest.mark.parametrize("speech, verdict", [
-    ("speech:\n  zh-CN: {chars_per_second: 5}\n", []),          # 121 / 5 = 24.2 s
-    ("speech:\n  zh: {chars_per_second: 5}\n", []),             # a language tag covers zh-CN
-    ("speech:\n  zh-CN: {chars_per_second: 3}\n", [110]),       # 110 / 3 = 36.7 s
-    ("speech:\n  en-US: {words_per_minute: 100}\n", [110]),     # other locale: default rate
+@pytest.mark.parametrize("speech, chars, too_long", [
+    ("", 121, True),                                             # 121 / 4 = 30.25 s
+    ("speech:\n  zh-CN: {chars_per_second: 5}\n", 121, False),  # 24.2 s
+    ("speech:\n  zh: {chars_per_second: 5}\n", 121, False),     # a language tag covers zh-CN
+    ("speech:\n  zh-CN: {chars_per_second: 3}\n", 110, True),   # 36.7 s
+    ("speech:\n  zh-CN: {chars_per_second: 3}\n", 90, False),   # exactly 30 s
+    ("speech:\n  en-US: {words_per_minute: 300}\n", 121, True),  # another locale's rate
 ])
-def test_speech_rates_from_config_change_the_verdict(tmp_path, speech, verdict):
-    kb = kb_of(tmp_path, {"a.md": entry("a", ivr("话" * (121 if not verdict else 110)), channels=H)},
-               BASE_CONFIG + speech)
-    expected = [("ivr-too-long", E, "knowledge/a.md", 10, "a")] if verdict else []
+def test_speech_rates_from_config_change_the_verdict(tmp_path, speech, chars, too_long):
+    kb = kb_of(tmp_path, {"a.md": entry("a", ivr("话" * chars), channels=H)}, BASE_CONFIG + speech)
+    expected = [("ivr-too-long", E, "knowledge/a.md", 11, "a")] if too_long else []
     assert check(kb)[1] == expected
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 from kbctl.config import CONFIG_NAME, Channel, Config, load_config
-from kbctl.errors import KbctlError, UsageError
-from kbctl.load.discover import KNOWLEDGE_DIR
+from kbctl.errors import BuildRefused, KbctlError, UsageError
+from kbctl.load.discover import KNOWLEDGE_DIR, discover
 
 SERVE_DIR = Path(".kbctl") / "serve"  # under the KB root: a cache, safe to delete
 Snapshot = dict[str, tuple[int, int]]
@@ -85,9 +85,7 @@ class Server:
         return f"http://{host}:{port}/"
 
     def start(self) -> None:
-        """Build once, then serve in a background thread."""
-        self._snapshot = snapshot(self.root)
-        self.rebuild()
+        """Listen (first: a busy port fails at once), build once, then serve in a thread."""
         handler = functools.partial(_Handler, directory=str(self.folder))
         try:
             self._httpd = ThreadingHTTPServer((self._host, self._port), handler)
@@ -95,6 +93,8 @@ class Server:
             raise UsageError(f"cannot listen on {self._host}:{self._port}: {exc.strerror or exc}"
                              " (try another --port)") from None
         self._httpd.daemon_threads = True
+        self._snapshot = snapshot(self.root)
+        self.rebuild()
         threading.Thread(target=self._httpd.serve_forever, name="kbctl-serve", daemon=True).start()
 
     def stop(self) -> None:
@@ -130,32 +130,30 @@ class Server:
         return False
 
     def _build(self) -> bool:
-        from kbctl.build import build_channel
-        from kbctl.checks import run_validate
-        from kbctl.load import load_kb
-        from kbctl.model import Severity
+        # The same pipeline as `kbctl build` (validation, git dates, caches), one channel.
+        from kbctl.build import build
 
         config = load_config(self.root)
         channel = config.channels.get(self.channel.name)
         if channel is None or channel.kind != "site":
             raise UsageError(f"channel {self.channel.name!r} is no longer a site channel in {CONFIG_NAME}")
-        as_of = self.as_of or dt.date.today()
-        kb = load_kb(self.root, config)
-        errors = [d for d in run_validate(kb, as_of) if d.severity is Severity.ERROR]
-        if errors:
-            self._report(errors, len(kb.entries))
+        try:
+            result = build(self.root, config, self.as_of or dt.date.today(), self.out, [channel.name])
+        except BuildRefused as refused:
+            self._report(refused.diagnostics)
             return False
-        count = build_channel(kb, channel, as_of, self.out)
-        self.log(f"built {channel.name}: {count} files")
+        count = result.written.get(channel.name)
+        self.log(f"built {channel.name}: {count} files" if count is not None
+                 else f"{channel.name} is up to date")
         return True
 
-    def _report(self, errors, entries: int) -> None:
+    def _report(self, errors) -> None:
         import io
 
         from kbctl.report import emit
 
         text = io.StringIO()
-        emit(errors, "text", entries, text)
+        emit(errors, "text", len(discover(self.root)), text)
         self.log(text.getvalue().rstrip("\n"))
         self.log("the build has errors: still serving the last good build")
 

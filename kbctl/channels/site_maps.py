@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import quote
 
 from kbctl.checks.links import link_target
@@ -50,7 +51,12 @@ def page_root(relpath: str) -> str:
 
 
 def href(root: str, relpath: str) -> str:
-    return root + quote(relpath, safe="/#")
+    return root + _quoted(relpath)
+
+
+@lru_cache(maxsize=65536)
+def _quoted(relpath: str) -> str:
+    return quote(relpath, safe="/#")
 
 
 def absolute_url(base_url: str | None, relpath: str) -> str | None:

@@ -86,11 +86,11 @@ class Page:
                            if base],
             "portal": portal_badge(locale, site.audience),
             "root": self.root,
-            "u": self.url,
-            "home": home_path(locale),
-            "search": search_path(locale),
-            "switch": [{"lang": loc, "label": language_name(loc), "path": path}
+            "home_href": self.url(home_path(locale)),
+            "search_href": self.url(search_path(locale)),
+            "switch": [{"lang": loc, "label": language_name(loc), "href": self.url(path)}
                        for loc, path in switch.items() if loc != locale],
+            "crumbs": None,
             "audience": site.audience,
         }
 
@@ -116,14 +116,16 @@ def entry_page(site: SiteInfo, entry: Entry, rendered: Rendered) -> str:
         entry=entry,
         type_label=type_label(locale, entry.type),
         badge=visibility_badge(locale, entry.visibility) if entry.visibility != "public" else None,
-        crumbs=_crumbs(maps, locale, entry.category),
+        crumbs=_crumbs(page, maps, locale, entry.category),
+        current=entry.title,
         answer=Markup(rendered.html),
         reviewed=format_date(locale, reviewed) if reviewed else None,
         reviewed_iso=reviewed.isoformat() if reviewed else None,
-        tags=[{"label": t, "path": tag_path(locale, maps.tag_slugs[(locale, t)])} for t in entry.tags],
-        related=_cards(maps.related.get(entry.id, [])),
-        backlinks=_cards(maps.backlinks.get(entry.id, [])),
-        translations=[{"path": c.path, "lang": c.locale,
+        tags=[{"label": t, "href": page.url(tag_path(locale, maps.tag_slugs[(locale, t)]))}
+              for t in entry.tags],
+        related=_cards(page, maps.related.get(entry.id, [])),
+        backlinks=_cards(page, maps.backlinks.get(entry.id, [])),
+        translations=[{"href": page.url(c.path), "lang": c.locale,
                        "text": strings(locale)["translation"].format(lang=language_in(locale, c.locale)),
                        "title": c.title} for c in translations],
         jsonld=_faq_jsonld(entry, rendered, site.base_url) if entry.type == "faq" else None,
@@ -154,13 +156,13 @@ def _faq_jsonld(entry: Entry, rendered: Rendered, base_url: str | None) -> Marku
     return Markup(json_for_script(data))
 
 
-def _cards(cards: list[Card]) -> list[dict]:
-    return [{"title": c.title, "path": c.path, "summary": c.summary, "type": type_label(c.locale, c.type)}
-            for c in cards]
+def _cards(page: Page, cards: list[Card]) -> list[dict]:
+    return [{"title": c.title, "href": page.url(c.path), "summary": c.summary,
+             "type": type_label(c.locale, c.type)} for c in cards]
 
 
-def _crumbs(maps: SiteMaps, locale: str, category: str | None) -> list[dict]:
-    crumbs = [{"title": strings(locale)["home"], "path": home_path(locale)}]
+def _crumbs(page: Page, maps: SiteMaps, locale: str, category: str | None) -> list[dict]:
+    crumbs = [{"title": strings(locale)["home"], "href": page.url(home_path(locale))}]
     if not category:
         return crumbs
     parts = category.split("/")
@@ -168,18 +170,19 @@ def _crumbs(maps: SiteMaps, locale: str, category: str | None) -> list[dict]:
         node_path = "/".join(parts[:depth])
         node = maps.nodes.get(node_path)
         if node is not None:
-            crumbs.append({"title": maps.node_title(node, locale), "path": category_path(locale, node_path)})
+            crumbs.append({"title": maps.node_title(node, locale),
+                           "href": page.url(category_path(locale, node_path))})
     return crumbs
 
 
 # -- navigation pages ------------------------------------------------------------------------------
-def _map_nodes(maps: SiteMaps, locale: str, nodes) -> list[dict]:
+def _map_nodes(page: Page, maps: SiteMaps, locale: str, nodes) -> list[dict]:
     """The visible part of a taxonomy level: nodes with carried entries below them, in order."""
     return [{
         "title": maps.node_title(node, locale),
-        "path": category_path(locale, node.path),
+        "href": page.url(category_path(locale, node.path)),
         "count": maps.counts[(locale, node.path)],
-        "children": _map_nodes(maps, locale, node.children),
+        "children": _map_nodes(page, maps, locale, node.children),
         "id": node.id,
     } for node in nodes if maps.visible(locale, node)]
 
@@ -191,10 +194,10 @@ def home_page(site: SiteInfo, locale: str) -> str:
     tags = sorted(maps.tags.get(locale, {}).values(), key=lambda tag: (-len(tag.cards), tag.label))
     values = page.common(None, other_homes(maps), t["hero_sub"])
     values.update(
-        categories=_map_nodes(maps, locale, maps.taxonomy),
-        others=_cards(maps.uncategorized.get(locale, [])),
+        categories=_map_nodes(page, maps, locale, maps.taxonomy),
+        others=_cards(page, maps.uncategorized.get(locale, [])),
         total=sum(1 for c in maps.cards.values() if c.locale == locale),
-        tags=[{"label": tag.label, "path": tag_path(locale, tag.slug), "count": len(tag.cards)}
+        tags=[{"label": tag.label, "href": page.url(tag_path(locale, tag.slug)), "count": len(tag.cards)}
               for tag in tags[:30]],
     )
     return page.render("home.html", **values)
@@ -209,10 +212,11 @@ def category_page(site: SiteInfo, locale: str, node) -> str:
     values = page.common(title, switch, "", same)
     values.update(
         node_title=title,
-        crumbs=_crumbs(maps, locale, node.path)[:-1],
+        crumbs=_crumbs(page, maps, locale, node.path)[:-1],
+        current=title,
         count=maps.counts[(locale, node.path)],
-        children=_map_nodes(maps, locale, node.children),
-        entries=_cards(maps.direct.get((locale, node.path), [])),
+        children=_map_nodes(page, maps, locale, node.children),
+        entries=_cards(page, maps.direct.get((locale, node.path), [])),
     )
     return page.render("category.html", **values)
 
@@ -221,8 +225,8 @@ def tag_page(site: SiteInfo, locale: str, tag) -> str:
     page = Page(site, tag_path(locale, tag.slug), locale)
     t = strings(locale)
     values = page.common(t["tag_title"].format(tag=tag.label), other_homes(site.maps), "", {})
-    values.update(tag=tag.label, entries=_cards(tag.cards),
-                  crumbs=[{"title": t["home"], "path": home_path(locale)}])
+    values.update(tag=tag.label, entries=_cards(page, tag.cards), current=values["title"],
+                  crumbs=[{"title": t["home"], "href": page.url(home_path(locale))}])
     return page.render("tag.html", **values)
 
 
@@ -232,8 +236,8 @@ def search_page(site: SiteInfo, locale: str) -> str:
     values = page.common(strings(locale)["search_title"],
                          {loc: search_path(loc) for loc in maps.locales}, "", {})
     values["canonical"] = None  # a results page is not a page to index
-    values.update(index_script=f"assets/search-index.{locale}.js",
-                  crumbs=[{"title": strings(locale)["home"], "path": home_path(locale)}])
+    values.update(index_script=f"assets/search-index.{locale}.js", current=values["title"],
+                  crumbs=[{"title": strings(locale)["home"], "href": page.url(home_path(locale))}])
     return page.render("search.html", **values)
 
 
@@ -244,8 +248,8 @@ def root_page(site: SiteInfo) -> str:
     page = Page(site, "index.html", locale)
     values = page.common(None, other_homes(maps), "", {})
     values["canonical"] = absolute_url(site.base_url, home_path(locale))
-    values.update(target=home_path(locale),
-                  choices=[{"lang": loc, "label": language_name(loc), "path": home_path(loc),
+    values.update(target=page.url(home_path(locale)),
+                  choices=[{"lang": loc, "label": language_name(loc), "href": page.url(home_path(loc)),
                             "prompt": strings(loc)["choose_language"]} for loc in maps.locales])
     return page.render("root.html", **values)
 
@@ -257,7 +261,7 @@ def not_found_page(site: SiteInfo) -> str:
     values = page.common(strings(maps.default_locale)["not_found_title"], other_homes(maps), "", {})
     values["canonical"] = None
     values.update(base_href=f"{site.base_url}/" if site.base_url else None,
-                  others=[{"t": strings(loc), "path": home_path(loc), "search": search_path(loc),
+                  others=[{"t": strings(loc), "home": page.url(home_path(loc)), "search": page.url(search_path(loc)),
                            "lang": loc} for loc in maps.locales])
     return page.render("404.html", **values)
 
@@ -267,5 +271,5 @@ def alias_page(site: SiteInfo, alias: str, card: Card) -> str:
     page = Page(site, f"{card.locale}/{alias}/index.html", card.locale)
     values = page.common(card.title, other_homes(site.maps), "", {})
     values["canonical"] = absolute_url(site.base_url, card.path)
-    values.update(target=card.path)
+    values.update(target=page.url(card.path))
     return page.render("redirect.html", **values)

@@ -41,8 +41,7 @@ SNIPPET_CHARS = 160
 
 # BMP ranges only, so that Python and JavaScript (UTF-16) agree on characters and on sort order.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(f"[0-9a-z\u00df-\u00f6\u00f8-\u024f]+|[{_CJK}]+")
-_IS_CJK = re.compile(f"[{_CJK}]")
+_TOKEN = re.compile(f"([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)|([{_CJK}]+)")
 STOPWORDS = frozenset(
     "a an and are as at be by can do does for from how i in is it my of on or the to what "
     "when where which who why will with you your".split()
@@ -58,17 +57,24 @@ def stem(word: str) -> str:
     return word
 
 
+_WORDS: dict[str, str] = {}  # word -> its index form ("" for a stopword); the vocabulary is small
+
+
 def tokens(text: str) -> list[str]:
     """Index tokens of `text`: Latin/digit words (stemmed, stopwords dropped) and CJK bigrams."""
     out: list[str] = []
-    for run in _TOKEN.findall(unicodedata.normalize("NFKC", text).lower()):
-        if _IS_CJK.match(run):
-            if len(run) == 1:
-                out.append(run)
-            else:
-                out.extend(run[i:i + 2] for i in range(len(run) - 1))
-        elif run not in STOPWORDS:
-            out.append(stem(run))
+    known = _WORDS.get
+    for word, run in _TOKEN.findall(unicodedata.normalize("NFKC", text).lower()):
+        if word:
+            form = known(word)
+            if form is None:
+                form = _WORDS[word] = "" if word in STOPWORDS else stem(word)
+            if form:
+                out.append(form)
+        elif len(run) == 1:
+            out.append(run)
+        else:
+            out += [run[i:i + 2] for i in range(len(run) - 1)]
     return out
 
 
@@ -92,18 +98,23 @@ class SearchIndex:
     def add(self, url: str, title: str, summary: str | None, text: str,
             questions: list[str], tags: list[str], category: str | None) -> None:
         doc = len(self.docs)
-        weights: Counter[str] = Counter()
-        length = 0
+        body = tokens(text)
+        weights = Counter(body)  # body weight is 1: counted in C
+        length = len(body)
         for field_name, value in (("title", title), ("questions", " ".join(questions)),
-                                  ("tags", " ".join(tags)), ("summary", summary or ""),
-                                  ("body", text)):
+                                  ("tags", " ".join(tags)), ("summary", summary or "")):
             found = tokens(value)
             length += len(found)
             weight = FIELD_WEIGHTS[field_name]
             for token in found:
                 weights[token] += weight
+        postings = self.postings
         for token, weight in weights.items():
-            self.postings.setdefault(token, []).extend((doc, weight))
+            posting = postings.get(token)
+            if posting is None:
+                postings[token] = [doc, weight]
+            else:
+                posting += (doc, weight)
         cat = -1
         if category:
             cat = self.categories.setdefault(category, len(self.categories))
@@ -132,12 +143,9 @@ class SearchIndex:
 
 def _delta(flat: list[int]) -> list[int]:
     """Doc ids as gaps from the previous one (they are added in order), weights as they are."""
-    out: list[int] = []
-    previous = 0
-    for i in range(0, len(flat), 2):
-        out.append(flat[i] - previous)
-        out.append(flat[i + 1])
-        previous = flat[i]
+    docs = flat[0::2]
+    out = flat[:]
+    out[2::2] = [b - a for a, b in zip(docs, docs[1:])]
     return out
 
 

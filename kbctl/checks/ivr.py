@@ -72,9 +72,10 @@ def _script_findings(kb, channel, entry):
     line = next((b.start_line for b in entry.blocks if b.name == "ivr"), None)
     if script is None:
         if not entry.summary:
+            script_part = "an empty '::: ivr' block" if entry.has_ivr_block else "no '::: ivr' block"
             yield rule("ivr-missing-script").diag(
-                entry.path, entry.line_of("channels") or 1,
-                f"{channel.name} carries this entry but it has no '::: ivr' block and no summary",
+                entry.path, line or entry.line_of("channels") or 1,
+                f"{channel.name} carries this entry but it has {script_part} and no summary",
                 entry.id)
             return
         script, line = entry.summary, entry.line_of("summary")

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def new(
-    entry_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="The new entry's id (default: made from an English title).")] = None,
+    entry_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="The new entry's id (default: made from an English title).")] = None,
     title: Annotated[str, typer.Option("--title", "-t", help="The title; for an FAQ, the question.")] = "",
     entry_type: Annotated[str, typer.Option("--type", help="faq, howto, policy, troubleshooting, case or reference.")] = "faq",
     category: Annotated[Optional[str], typer.Option("--category", help="A taxonomy path, e.g. billing/payments.")] = None,
@@ -68,7 +68,7 @@ def init(
 
 
 def fmt(
-    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="[PATH]...", help="Entry files or folders (default: every entry of the KB).")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="PATH", help="Entry files or folders (default: every entry of the KB).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; list files that would change; exit 1 if any.")] = False,
 ) -> int:
     """Normalize front matter: key order, dates; comments and body kept exactly."""
@@ -78,7 +78,7 @@ def fmt(
     from kbctl.session import locate
 
     root = None if paths else locate(STATE.root)
-    results = format_files(entry_files(root, [Path.cwd() / p for p in paths or []]), write=not check)
+    results = format_files(entry_files(root, list(paths or [])), write=not check)
     changed = [r for r in results if r.changes]
     problems = [r for r in results if r.problem]
     for result in changed:

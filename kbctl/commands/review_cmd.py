@@ -13,8 +13,12 @@ from kbctl.commands.options import AsOf, FmtMd, FormatWithMarkdown
 def register(app: typer.Typer) -> None:
     @app.command()
     def review(
-        base: Annotated[str, typer.Option("--base", metavar="REF", help="The commit the change starts from, e.g. origin/main.")],
-        head: Annotated[str, typer.Option("--head", metavar="REF", help="The commit with the change (default: HEAD). Commits only: uncommitted changes are not reviewed.")] = "HEAD",
+        base: Annotated[str, typer.Option(
+            "--base", metavar="REF", help="The commit the change starts from, e.g. origin/main.")],
+        head: Annotated[str, typer.Option(
+            "--head", metavar="REF",
+            help="The commit with the change. Commits only: uncommitted changes are not reviewed.",
+        )] = "HEAD",
         as_of: AsOf = None,
         fmt: FormatWithMarkdown = FmtMd.text,
     ) -> int:
@@ -22,6 +26,8 @@ def register(app: typer.Typer) -> None:
         differs, content reaching a wider audience, and the problems in and around it.
 
         Compares committed states only (HEAD by default): uncommitted changes are not reviewed.
+        Like a pull request, the change is counted from where head's history left base's (their
+        merge base), so commits that reached base meanwhile are not taken for the change's.
         Exit 1 when validate finds an error in the changed entries or the entries that link to
         them; health findings are shown for information and never fail the review.
         """

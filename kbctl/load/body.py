@@ -144,6 +144,7 @@ def _inline(path, token, levels, first_line, info: BodyInfo) -> None:
             offset += 1
         elif child.type == "html_inline":
             info.raw_html_lines.append(first_line + offset)
+            offset += child.content.count("\n")  # a tag may span lines: `<a\nhref=…>`
         elif child.type in ("link_open", "image"):
             href = child.attrGet("href" if child.type == "link_open" else "src") or ""
             level = levels[offset] if offset < len(levels) and levels[offset] is not None else 0

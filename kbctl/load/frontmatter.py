@@ -41,8 +41,11 @@ def split(text: str) -> tuple[str, str, int] | str:
     """(front matter, body, first body line) or a problem sentence."""
     if not text.strip():
         return "the file is empty"
-    if not (text.startswith("---\n") or text == "---"):
+    first, newline, rest = text.partition("\n")
+    if first.rstrip() != "---":
         return "no front matter: the file must start with a line '---'"
+    if first != "---":  # `--- ` with trailing blanks still opens front matter
+        text = "---" + newline + rest
     end = _closing_fence(text)
     if end is None:
         return "the front matter is never closed by a line '---'"

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kbctl.cache import CACHE_DIR
 from kbctl.checks import run_validate
 from kbctl.config import CONFIG_NAME, load_config
 from kbctl.errors import KbctlError, UsageError
 from kbctl.load import load_kb
+from kbctl.load.loader import CACHE_NAME
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.review.diff import DELETED, EntryPair, config_changed, entry_pairs, unchanged_pairs
 from kbctl.review.fingerprint import Fingerprints, channel_effects
@@ -39,6 +41,7 @@ class Change:
     old_id: str | None = None
     title: str = ""
     via_config: bool = False
+    visibility_line: int | None = None  # where head sets `visibility`, for annotations
 
     @property
     def channels(self) -> list[str]:
@@ -75,6 +78,7 @@ class Review:
     health: list[Diagnostic] = field(default_factory=list)  # for information only
     entries: int = 0
     channels: list[str] = field(default_factory=list)
+    merge_base: str = ""  # the commit compared with head: where head's history left base's
 
     @property
     def errors(self) -> int:
@@ -86,30 +90,51 @@ class Review:
 
 
 def review(root: Path, base_ref: str, head_ref: str, as_of: dt.date) -> Review:
+    """Compare head with the merge base of base and head, as a pull request's diff does (on a
+    linear history, and for GitHub's pull-request merge commits, that is base itself)."""
     repo = Repository(root)
     base_sha = repo.resolve(base_ref, "--base")
     head_sha = repo.resolve(head_ref, "--head")
-    files = repo.changed_files(base_sha, head_sha)
+    fork = repo.merge_base(base_sha, head_sha)
+    files = repo.changed_files(fork, head_sha)
     with ExitStack() as stack:
         head_snap = repo.snapshot(head_sha)
         if head_snap is None:
             raise UsageError(f"--head {head_ref!r}: the commit has no {repo.prefix}{CONFIG_NAME}")
         stack.callback(head_snap.close)
-        base_snap = repo.snapshot(base_sha)
+        base_snap = repo.snapshot(fork)
         if base_snap is not None:
             stack.callback(base_snap.close)
-        head_kb = _load(head_snap, "--head", head_ref)
-        base_kb = _load(base_snap, "--base", base_ref) if base_snap else None
+        head_kb = _load(head_snap, "--head", head_ref, root)
+        base_kb = _load(base_snap, "--base", base_ref, root) if base_snap else None
         _add_linked_files(head_snap, head_kb)
-        return _compare(repo, base_sha, head_sha, files, base_kb, head_kb, as_of)
+        result = _compare(repo, base_sha, head_sha, files, base_kb, head_kb, as_of)
+        result.merge_base = fork
+        return result
 
 
-def _load(snap: Snapshot, option: str, ref: str) -> KnowledgeBase:
-    snap.add_symlink_targets()
+def _load(snap: Snapshot, option: str, ref: str, cache_from: Path) -> KnowledgeBase:
+    """Load a commit's KB with the loader, reusing the working tree's parse cache: it is keyed
+    on each file's bytes, so an entry unchanged since then is not parsed again."""
+    _borrow_cache(snap.root, cache_from)
     try:
-        return load_kb(snap.root, load_config(snap.root), use_cache=False)
+        return load_kb(snap.root, load_config(snap.root), raw=snap.sources())
     except KbctlError as exc:
         raise UsageError(f"{option} {ref!r}: {exc}") from None
+
+
+def _borrow_cache(snapshot_root: Path, kb_root: Path) -> None:
+    """Link the KB's cache file into the snapshot (read through the link; a rewrite of the
+    snapshot's cache replaces the link, never the KB's own file)."""
+    source = kb_root / CACHE_DIR / f"{CACHE_NAME}.pickle"
+    if not source.is_file():
+        return
+    folder = snapshot_root / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / source.name).symlink_to(source.resolve())
+    except OSError:
+        pass  # no cache: slower, same result
 
 
 def _add_linked_files(snap: Snapshot, kb: KnowledgeBase) -> None:
@@ -140,13 +165,15 @@ def _compare(repo, base_sha, head_sha, files, base_kb, head_kb, as_of) -> Review
 
 def _change(pair: EntryPair, base_fp: Fingerprints, head_fp: Fingerprints) -> Change:
     effects = channel_effects(base_fp, head_fp, pair.base, pair.head)
-    reasons = tuple(widening(base_fp, head_fp, pair.base, pair.head)) if pair.status != DELETED else ()
+    reasons = () if pair.status == DELETED else tuple(
+        widening(base_fp, head_fp, pair.base, pair.head))
     shown = pair.head or pair.base
     return Change(
         id=pair.id, path=pair.path, status=pair.status, effects=effects, reasons=reasons,
         old_path=pair.base_path if pair.base_path != pair.path else None, old_id=pair.old_id,
         title=shown.title if shown is not None and isinstance(shown.title, str) else "",
         via_config=pair.via_config,
+        visibility_line=pair.head.line_of("visibility") if pair.head is not None else None,
     )
 
 

@@ -8,11 +8,10 @@ added file hold the same id (a move that git could not pair because the text cha
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 
 from kbctl.model import Entry, KnowledgeBase
-from kbctl.review.gitsnapshot import CONFIG_NAME, KNOWLEDGE_DIR, FileChange
+from kbctl.review.gitsnapshot import CONFIG_NAME, FileChange, is_entry_file
 
 ADDED, MODIFIED, DELETED, RENAMED = "added", "modified", "deleted", "renamed"
 
@@ -47,16 +46,15 @@ class EntryPair:
 
 
 def is_entry_path(path: str | None) -> bool:
-    """CONTRACT 1.2: every *.md under knowledge/ except README.md."""
-    return bool(path) and path.startswith(KNOWLEDGE_DIR + "/") and path.endswith(".md") \
-        and posixpath.basename(path) != "README.md"
+    return bool(path) and is_entry_file(path or "")
 
 
 def config_changed(files: list[FileChange]) -> bool:
     return any(CONFIG_NAME in (f.path, f.old_path) for f in files)
 
 
-def entry_pairs(files: list[FileChange], base: KnowledgeBase | None, head: KnowledgeBase) -> list[EntryPair]:
+def entry_pairs(files: list[FileChange], base: KnowledgeBase | None,
+                head: KnowledgeBase) -> list[EntryPair]:
     """Changed entry files, each paired with its entry at base and at head."""
     pairs: list[EntryPair] = []
     for change in files:
@@ -100,13 +98,15 @@ def _pair_moves(pairs: list[EntryPair]) -> list[EntryPair]:
     return [p for p in out if not (p.status == ADDED and p.head is not None and p.head.id in used)]
 
 
-def unchanged_pairs(base: KnowledgeBase | None, head: KnowledgeBase, changed: list[EntryPair]) -> list[EntryPair]:
+def unchanged_pairs(base: KnowledgeBase | None, head: KnowledgeBase,
+                    changed: list[EntryPair]) -> list[EntryPair]:
     """Entries whose file did not change (candidates when kbctl.yaml changed)."""
     if base is None:
         return []
     touched = {p.base_path for p in changed} | {p.head_path for p in changed}
     return [
-        EntryPair(MODIFIED, entry.path, entry.path, base.by_path.get(entry.path), entry, via_config=True)
+        EntryPair(MODIFIED, entry.path, entry.path, base.by_path.get(entry.path), entry,
+                  via_config=True)
         for entry in head.entries
         if entry.path not in touched and entry.path in base.by_path
     ]

@@ -49,6 +49,12 @@ class Fingerprints:
     def channels(self) -> dict[str, Channel]:
         return self.kb.config.channels if self.kb is not None else {}
 
+    @property
+    def known(self) -> KnowledgeBase:
+        """The knowledge base; only asked for once a channel of it carries an entry."""
+        assert self.kb is not None
+        return self.kb
+
     def carries(self, channel: Channel, entry: Entry | None) -> bool:
         return entry is not None and eligible(entry, channel, self.as_of)
 
@@ -60,7 +66,7 @@ class Fingerprints:
 
     def of(self, entry: Entry | None, channel_name: str) -> str | None:
         channel = self.channels.get(channel_name)
-        if channel is None or not self.carries(channel, entry):
+        if entry is None or channel is None or not self.carries(channel, entry):
             return None
         data: dict = {"id": entry.id, "locale": entry.locale, "title": entry.title,
                       "category": entry.category}
@@ -75,10 +81,11 @@ class Fingerprints:
 
     def _shown(self, entry: Entry, channel: Channel) -> dict:
         ids = self._carried_ids(channel)
-        related = [t.id for t in (resolve(self.kb, r) for r in entry.related) if t is not None and t.id in ids]
+        targets = (resolve(self.known, name) for name in entry.related)
+        related = [t.id for t in targets if t is not None and t.id in ids]
         data = {"type": entry.type, "summary": entry.summary, "questions": entry.questions,
                 "tags": entry.tags, "related": related, "html": self._html_of(entry, channel)}
-        config = self.kb.config
+        config = self.known.config
         if channel.kind == "site":
             data["base_url"] = config.channel_base_url(channel)
         elif channel.kind == "faq":
@@ -104,7 +111,7 @@ class Fingerprints:
             if link.kind == "external":
                 return link.target
             if link.kind in ("entry", "entry-path"):
-                target = link_target(self.kb, link)
+                target = link_target(self.known, link)
                 if target is None or target.id not in ids:
                     return None
                 return f"kb:{target.id}" + (f"#{link.anchor}" if link.anchor else "")
@@ -116,10 +123,10 @@ class Fingerprints:
         site = self._faq_site(channel)
         if site is None or entry.id not in self._carried_ids(site):
             return None
-        return entry_url(self.kb.config.channel_base_url(site), entry)
+        return entry_url(self.known.config.channel_base_url(site), entry)
 
     def _faq_site(self, channel: Channel) -> Channel | None:
-        channels = self.kb.config.channels
+        channels = self.known.config.channels
         named = channel.options.get("site")
         if named:
             return channels.get(named)

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbctl.errors import UsageError
+from kbctl.load.discover import Found
+from kbctl.load.loader import MAX_FILE_BYTES
+from kbctl.model import Diagnostic
+from kbctl.rules import rule
 
 CONFIG_NAME = "kbctl.yaml"
 KNOWLEDGE_DIR = "knowledge"
@@ -48,7 +52,8 @@ class Repository:
         if done.returncode != 0:
             reason = _first_line(done.stderr)
             if "not a git repository" in reason:
-                raise UsageError(f"kbctl review compares commits, but {kb_root} is not in a git repository")
+                raise UsageError(
+                    f"kbctl review compares commits, but {kb_root} is not in a git repository")
             raise UsageError(f"git cannot read the repository at {kb_root} ({reason})")
         top, prefix, shallow = (done.stdout.decode("utf-8", "replace").split("\n") + ["", ""])[:3]
         self.top = Path(top)
@@ -87,6 +92,13 @@ class Repository:
             hint = "; fetch it first (e.g. git fetch origin)"
         raise UsageError(f"{option} {ref!r}: no such commit in this repository{hint}")
 
+    def merge_base(self, base: str, head: str) -> str:
+        """Where head's history left base's: a pull request shows its changes from there, so
+        commits that landed on the base branch meanwhile are not counted as the change's."""
+        done = self._run("merge-base", base, head, check=False)
+        found = done.stdout.decode().strip().split("\n")[0] if done.returncode == 0 else ""
+        return found or base
+
     # -- diff -------------------------------------------------------------------------------
     def changed_files(self, base: str, head: str) -> list[FileChange]:
         """Files changed under knowledge/ and kbctl.yaml, with renames detected (-M, 50%)."""
@@ -99,27 +111,33 @@ class Repository:
 
     # -- dates ------------------------------------------------------------------------------
     def log_for_dates(self, head: str) -> bytes | None:
-        """`git log` in the form kbctl.gitdates reads, from `head`; None where dates are unusable."""
+        """`git log` as kbctl.gitdates reads it, from `head`; None where dates are unusable."""
         if self.shallow:
             return None
         spec = f":(literal){self.prefix}" if self.prefix else "."
-        base = ["log", "--first-parent", "-z", "--name-status", "-M", "--no-color", "--format=%x01%ct"]
-        done = self._run(base[0], base[1], "--diff-merges=first-parent", *base[2:], head, "--", spec,
+        done = self._run("log", "--first-parent", "--diff-merges=first-parent", "-z",
+                         "--name-status", "-M", "--no-color", "--format=%x01%ct", head, "--", spec,
                          check=False)
         if done.returncode != 0:
             return None
         return done.stdout
 
     # -- snapshots --------------------------------------------------------------------------
-    def snapshot(self, sha: str) -> "Snapshot | None":
-        """The KB as committed at `sha` on disk in a temporary folder; None without kbctl.yaml."""
+    def snapshot(self, sha: str) -> Snapshot | None:
+        """The KB as committed at `sha`, in a temporary folder; None without kbctl.yaml.
+
+        Only kbctl.yaml is written at first; entries are handed to the loader from memory
+        (`Snapshot.sources`), and other files are written when a link needs them (`add`)."""
         tree = self._tree(sha)
         if CONFIG_NAME not in tree:
             return None
         folder = Path(tempfile.mkdtemp(prefix=f"kbctl-review-{sha[:12]}-"))
         snap = Snapshot(self, sha, folder, tree)
         try:
-            snap.write([p for p in tree if p == CONFIG_NAME or p.startswith(KNOWLEDGE_DIR + "/")])
+            snap.write([CONFIG_NAME])
+            if snap.has_symlinks:  # rare: lay the files out and let the loader walk them
+                snap.write([p for p in tree if p.startswith(KNOWLEDGE_DIR + "/")])
+                snap.add_symlink_targets()
         except BaseException:
             snap.close()
             raise
@@ -184,6 +202,32 @@ class Snapshot:
                 target.write_bytes(data)
             self.written.add(path)
 
+    @property
+    def has_symlinks(self) -> bool:
+        return any(mode == _SYMLINK and (p == KNOWLEDGE_DIR or p.startswith(KNOWLEDGE_DIR + "/"))
+                   for p, (mode, _) in self.tree.items())
+
+    def sources(self) -> list[tuple[Found, bytes | Diagnostic]] | None:
+        """Every entry file with its bytes, as `kbctl.load.loader.scan` gives them for a folder;
+        None when the files are on disk for the loader to walk (a KB with symbolic links)."""
+        if self.has_symlinks:
+            return None
+        paths = sorted(p for p in self.tree if is_entry_file(p))
+        contents = self.repo.blobs([self.tree[p][1] for p in paths])
+        out: list[tuple[Found, bytes | Diagnostic]] = []
+        for path in paths:
+            data = contents.get(self.tree[path][1])
+            found = Found(path, self.root / path, False)
+            if data is None:
+                out.append((found, rule("unreadable").diag(path, None, "git has no such object")))
+            elif len(data) > MAX_FILE_BYTES:
+                out.append((found, rule("unreadable").diag(
+                    path, None,
+                    f"the file is {len(data) // 1048576} MiB; entries are limited to 32 MiB")))
+            else:
+                out.append((found, data))
+        return out
+
     def add_symlink_targets(self) -> None:
         """Lay out what symbolic links under knowledge/ point to, wherever in the KB it is."""
         targets = set()
@@ -201,9 +245,15 @@ class Snapshot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def is_entry_file(path: str) -> bool:
+    """CONTRACT 1.2: every *.md under knowledge/ (any depth) except README.md."""
+    return path.startswith(KNOWLEDGE_DIR + "/") and path.endswith(".md") \
+        and posixpath.basename(path) != "README.md"
+
+
 def _safe(path: str) -> bool:
     parts = path.split("/")
-    return not path.startswith("/") and ".." not in parts and "" not in parts and ".git" not in parts
+    return not path.startswith("/") and not {"..", "", ".git"} & set(parts)
 
 
 def parse_name_status(output: bytes, prefix: str) -> list[FileChange]:

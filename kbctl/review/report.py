@@ -1,4 +1,5 @@
-"""A review out: json (CONTRACT 5), text (rich), github (workflow commands), markdown (PR comment)."""
+"""A review out: json (CONTRACT 5), text (rich), github (workflow commands), markdown (a PR
+comment)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ STATUSES = ("added", "modified", "renamed", "deleted")
 
 
 def write(result: Review, fmt: str, out: TextIO) -> None:
-    {"json": write_json, "github": write_github, "markdown": write_markdown}.get(fmt, write_text)(result, out)
+    writers = {"json": write_json, "github": write_github, "markdown": write_markdown}
+    writers.get(fmt, write_text)(result, out)
 
 
 # -- json ------------------------------------------------------------------------------------
@@ -31,6 +33,7 @@ def payload(result: Review) -> dict:
         "base": result.base,
         "head": result.head,
         "as_of": result.as_of.isoformat(),
+        **({"merge_base": result.merge_base} if result.merge_base not in ("", result.base) else {}),
         "config_changed": result.config_changed,
         "changes": [c.to_json() for c in result.changes],
         "diagnostics": diagnostics,
@@ -61,14 +64,23 @@ def write_github(result: Review, out: TextIO) -> None:
     for change in result.changes:
         if change.widens:
             out.write(gh.command(_widening_diag(change)) + "\n")
-    for diag in [*result.problems, *result.health]:
-        out.write(gh.command(diag) + "\n")
+    out.writelines(gh.command(diag) + "\n" for diag in [*result.problems, *result.health])
     out.write(f"kbctl review: {_headline(result)}\n")
+
+
+def _span(result: Review, quote: str = "") -> str:
+    """`base → head`, and the merge base where the change is counted from there."""
+    span = f"{quote}{result.base[:12]}{quote} → {quote}{result.head[:12]}{quote}"
+    if result.merge_base not in ("", result.base):
+        span += f" (changes counted from their merge base {quote}{result.merge_base[:12]}{quote})"
+    return span
 
 
 def _widening_diag(change: Change) -> Diagnostic:
     message = f"{change.id or change.path} reaches a wider audience: {'; '.join(change.reasons)}"
-    return Diagnostic(change.path, None, "widens-audience", Severity.WARNING, message, change.id)
+    lowered = any(r.startswith("visibility") for r in change.reasons)
+    line = change.visibility_line if lowered else None
+    return Diagnostic(change.path, line, "widens-audience", Severity.WARNING, message, change.id)
 
 
 def _headline(result: Review) -> str:
@@ -89,10 +101,11 @@ def write_text(result: Review, out: TextIO) -> None:
     from rich.text import Text
 
     console = Console(file=out, highlight=False, soft_wrap=True)
-    console.print(Text(f"Review {result.base[:12]} → {result.head[:12]} (as of {result.as_of})",
+    console.print(Text(f"Review {_span(result)} (as of {result.as_of})",
                        style="bold"))
     if result.config_changed:
-        console.print(Text("kbctl.yaml changed: every entry's channels were compared", style="yellow"))
+        console.print(Text("kbctl.yaml changed: every entry's channels were compared",
+                           style="yellow"))
     rows = [_text_row(c) for c in result.changes]
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     for change, row in zip(result.changes, rows):
@@ -113,7 +126,8 @@ def write_text(result: Review, out: TextIO) -> None:
         for path, group in groupby(result.health, key=lambda d: d.path or "(knowledge base)"):
             console.print(Text(path, style="bold underline"))
             for diag in group:
-                console.print(Text(f"  {diag.line or '-':>5}  {diag.severity.value:<8}{diag.rule:<22}{diag.message}"))
+                console.print(Text(f"  {diag.line or '-':>5}  {diag.severity.value:<8}"
+                                   f"{diag.rule:<22}{diag.message}"))
 
 
 def _text_row(change: Change) -> tuple[str, str, str, str]:
@@ -127,7 +141,7 @@ def _text_row(change: Change) -> tuple[str, str, str, str]:
 # -- markdown --------------------------------------------------------------------------------
 def write_markdown(result: Review, out: TextIO) -> None:
     lines = [f"## kbctl review: {_md_headline(result)}", "",
-             f"`{result.base[:12]}` → `{result.head[:12]}` · as of {result.as_of}", ""]
+             f"{_span(result, '`')} · as of {result.as_of}", ""]
     widening = [c for c in result.changes if c.widens]
     if widening:
         lines += ["### ⚠ Widened audience", ""]

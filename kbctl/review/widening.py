@@ -31,7 +31,9 @@ Added and deleted entries never widen.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
+from kbctl.config import Channel
 from kbctl.model import RESTRICTED_BLOCKS, VISIBILITY_LEVELS, VISIBILITY_RANK, Entry
 from kbctl.review.fingerprint import Fingerprints
 
@@ -39,7 +41,26 @@ _MARKERS = re.compile(r"^(?:[#>*+|\-]+\s*|\d+[.)]\s+)+")
 _WORD = re.compile(r"\w")
 
 
-def widening(base_fp: Fingerprints, head_fp: Fingerprints, base: Entry | None, head: Entry | None) -> list[str]:
+@dataclass
+class Unit:
+    """One piece of text of an entry at one commit: who it is meant for, who is shown it."""
+
+    intended: int  # visibility rank of the text
+    shown_on: dict[str, int] = field(default_factory=dict)  # channel -> audience rank
+
+    @property
+    def exposure(self) -> int | None:
+        return min(self.shown_on.values(), default=None)
+
+    @property
+    def reference(self) -> int:
+        """How far the text reached: its exposure, or its intended level where nobody showed it."""
+        exposure = self.exposure
+        return self.intended if exposure is None else exposure
+
+
+def widening(base_fp: Fingerprints, head_fp: Fingerprints,
+             base: Entry | None, head: Entry | None) -> list[str]:
     """Why the change widens the entry's audience; empty when it does not."""
     if base is None or head is None or not (base.ok and head.ok):
         return []
@@ -48,17 +69,18 @@ def widening(base_fp: Fingerprints, head_fp: Fingerprints, base: Entry | None, h
         reasons.append(f"visibility lowered from {base.visibility} to {head.visibility}")
     reasons += _blocks_lowered(base, head)
     before, after = units(base, base_fp), units(head, head_fp)
-    lowered = {(before[u][0], after[u][0]) for u in before.keys() & after.keys() if after[u][0] < before[u][0]}
+    common = sorted(before.keys() & after.keys())
+    lowered = {(before[u].intended, after[u].intended) for u in common
+               if after[u].intended < before[u].intended}
+    lowered.discard((base.visibility_rank, head.visibility_rank))  # said above already
     for old, new in sorted(lowered, reverse=True):
-        reasons.append(f"text meant for {VISIBILITY_LEVELS[old]} readers is now {VISIBILITY_LEVELS[new]}")
+        reasons.append(f"text meant for {VISIBILITY_LEVELS[old]} readers "
+                       f"is now {VISIBILITY_LEVELS[new]}")
     shown: dict[str, int] = {}
-    for unit in before.keys() & after.keys():
-        reference = before[unit][1] if before[unit][1] is not None else before[unit][0]
-        exposed = after[unit][1]
-        if exposed is not None and exposed < reference:
-            for name, rank in after[unit][2]:
-                if rank < reference:
-                    shown[name] = rank
+    for unit in common:
+        reference = before[unit].reference
+        shown.update((name, rank) for name, rank in after[unit].shown_on.items()
+                     if rank < reference)
     for name, rank in sorted(shown.items()):
         reasons.append(f"newly shown on {name} (audience {VISIBILITY_LEVELS[rank]})")
     return list(dict.fromkeys(reasons))
@@ -73,28 +95,24 @@ def _blocks_lowered(base: Entry, head: Entry) -> list[str]:
             for a, b in zip(old, new) if VISIBILITY_RANK[b] < VISIBILITY_RANK[a]]
 
 
-def units(entry: Entry, fp: Fingerprints) -> dict[str, tuple[int, int | None, list[tuple[str, int]]]]:
-    """unit text -> (intended level, exposure or None, [(channel, audience) showing it])."""
-    visibility = entry.visibility_rank
+def units(entry: Entry, fp: Fingerprints) -> dict[str, Unit]:
+    """The entry's text units (normalized text -> Unit) at the commit `fp` describes."""
     carriers = [c for c in fp.channels.values() if fp.carries(c, entry)]
     pages = [c for c in carriers if c.kind != "ivr"]
     voices = [c for c in carriers if c.kind == "ivr"]
-    found: dict[str, tuple[int, int | None, list[tuple[str, int]]]] = {}
+    found: dict[str, Unit] = {}
 
-    def add(text: str | None, level: int, showing) -> None:
-        for line in (text or "").split("\n"):
-            unit = normalize(line)
-            if unit is None:
+    def add(text: object, level: int, showing: list[Channel]) -> None:
+        intended = max(entry.visibility_rank, level)
+        for line in str(text or "").split("\n"):
+            key = normalize(line)
+            if key is None:
                 continue
-            intended = max(visibility, level)
-            channels = [(c.name, c.audience_rank) for c in showing if c.audience_rank >= level]
-            exposure = min((rank for _, rank in channels), default=None)
-            if unit in found:
-                old = found[unit]
-                exposure = _lowest(old[1], exposure)
-                intended = min(old[0], intended)
-                channels = old[2] + channels
-            found[unit] = (intended, exposure, channels)
+            unit = found.setdefault(key, Unit(intended))
+            unit.intended = min(unit.intended, intended)
+            for channel in showing:
+                if channel.audience_rank >= level:
+                    unit.shown_on[channel.name] = channel.audience_rank
 
     add(entry.title, 0, carriers)
     add(entry.summary, 0, pages + ([] if entry.has_ivr_block else voices))
@@ -110,11 +128,6 @@ def units(entry: Entry, fp: Fingerprints) -> dict[str, tuple[int, int | None, li
         else:  # unknown blocks are never published (block-syntax reports them)
             add(text, VISIBILITY_RANK["internal"], [])
     return found
-
-
-def _lowest(a: int | None, b: int | None) -> int | None:
-    values = [v for v in (a, b) if v is not None]
-    return min(values) if values else None
 
 
 def normalize(line: str) -> str | None:
