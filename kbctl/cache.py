@@ -7,6 +7,7 @@ the entry schema, the default locale), so a stale cache is simply not used.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -21,10 +22,21 @@ CACHE_DIR = ".kbctl"
 
 
 def cache_key(*parts: str) -> str:
-    schema = (data_dir("schemas") / "entry.schema.json").read_bytes()
-    digest = hashlib.sha256(schema)
+    digest = hashlib.sha256(_code_fingerprint().encode())
     for part in (__version__, *parts):
         digest.update(part.encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """kbctl's own code and schemas: a fixed parser must not meet findings cached by the old one."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    sources = sorted(package.rglob("*.py")) + sorted(data_dir("schemas").glob("*.json"))
+    for path in sources:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

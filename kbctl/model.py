@@ -206,7 +206,9 @@ class KnowledgeBase:
         self.by_path: dict[str, Entry] = {}
         for entry in self.entries:
             self.by_path[entry.path] = entry
-            if entry.ok and entry.id and entry.id not in self.by_id:
+            # Index every entry with a sound id, even one with other schema errors: links to it
+            # are not broken, and reporting them as such would only add noise.
+            if isinstance(entry.meta.get("id"), str) and entry.id not in self.by_id:
                 self.by_id[entry.id] = entry
 
     @property

@@ -10,9 +10,11 @@ import pytest
 import yaml
 
 from conftest import BASE_CONFIG, entry_text, init_repo, run_cli, write_kb
-from kbctl.authoring.new import derive_id
+from kbctl.authoring.new import NewRequest, derive_id, resolve
 from kbctl.authoring.templating import yaml_scalar
+from kbctl.config import load_config
 from kbctl.errors import UsageError
+from kbctl.load import load_kb
 
 
 @pytest.fixture
@@ -44,18 +46,18 @@ def test_new_writes_a_valid_draft(kb: Path) -> None:
     assert check.code == 0 and check.json()["summary"]["warnings"] == 0, check.stdout
 
 
-@pytest.mark.parametrize("entry_type, heading", [
-    ("case", "## The call"), ("troubleshooting", "## Symptoms"), ("howto", "## Steps"),
-])
-def test_new_english_title_gives_the_id_and_english_headings(kb: Path, entry_type, heading) -> None:
-    result = run_cli("new", "--title", "Why is my Internet slow?", "--type", entry_type,
-                     "--locale", "en-US", "--owner", "network-team", cwd=kb)
-    assert result.code == 0, result.stderr
+def test_new_english_titles_give_ids_and_english_headings(kb: Path) -> None:
+    for entry_type, title, heading in [("case", "A customer asked twice", "## The call"),
+                                       ("troubleshooting", "Why is my Internet slow?", "## Symptoms"),
+                                       ("howto", "Set up auto-pay", "## Steps")]:
+        result = run_cli("new", "--title", title, "--type", entry_type, "--locale", "en-US",
+                         "--owner", "network-team", cwd=kb)
+        assert result.code == 0, result.stderr
     path = kb / "knowledge/why-is-my-internet-slow.md"
-    assert heading in path.read_text(encoding="utf-8")
-    meta = front_matter(path)
-    assert meta["locale"] == "en-US"
-    assert meta["visibility"] == ("internal" if entry_type == "case" else "public")
+    assert "## Symptoms" in path.read_text(encoding="utf-8")
+    assert front_matter(path)["locale"] == "en-US"
+    assert front_matter(kb / "knowledge/a-customer-asked-twice.md")["visibility"] == "internal"
+    assert "## Steps" in (kb / "knowledge/set-up-auto-pay.md").read_text(encoding="utf-8")
     assert run_cli("validate", cwd=kb).code == 0
 
 
@@ -74,16 +76,28 @@ def test_new_never_overwrites(kb: Path) -> None:
 @pytest.mark.parametrize("args, message", [
     (["--category", "billing/nope"], "--category 'billing/nope' is not one of: billing, billing/payments, network"),
     (["--owner", "nobody"], "--owner 'nobody' is not one of: billing-team, network-team"),
-    (["--type", "essay", "--owner", "billing-team"], "--type 'essay' is not one of: faq, howto"),
-    (["--locale", "fr-FR", "--owner", "billing-team"], "--locale 'fr-FR' is not one of: zh-CN, en-US"),
-    ([], "--owner is required (one of: billing-team, network-team)"),
 ])
 def test_new_rejects_bad_choices(kb: Path, args, message) -> None:
     result = run_cli("new", "x1", "--title", "标题", *args, cwd=kb)
     assert result.code == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (kb / "knowledge/x1.md").exists()
+    assert not list((kb / "knowledge").glob("**/x1.md"))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"type": "essay", "owner": "billing-team"}, "--type 'essay' is not one of: faq, howto"),
+    ({"locale": "fr-FR", "owner": "billing-team"}, "--locale 'fr-FR' is not one of: zh-CN, en-US"),
+    ({"visibility": "secret", "owner": "billing-team"}, "--visibility 'secret' is not one of: public"),
+    ({"entry_id": "Bad_Id", "owner": "billing-team"}, "id 'Bad_Id': use lower-case letters"),
+    ({}, "--owner is required (one of: billing-team, network-team)"),
+])
+def test_new_checks_every_choice(kb: Path, changes, message) -> None:
+    config = load_config(kb)
+    request = NewRequest(**{"title": "标题", "entry_id": "x1", **changes})
+    with pytest.raises(UsageError) as error:
+        resolve(kb, config, load_kb(kb, config), request)
+    assert message in str(error.value)
 
 
 def test_new_without_id_needs_an_english_title(kb: Path) -> None:

@@ -196,11 +196,19 @@ def home_page(site: SiteInfo, locale: str) -> str:
     values.update(
         categories=_map_nodes(page, maps, locale, maps.taxonomy),
         others=_cards(page, maps.uncategorized.get(locale, [])),
+        top=_cards(page, _top_questions(maps, locale)),
         total=sum(1 for c in maps.cards.values() if c.locale == locale),
         tags=[{"label": tag.label, "href": page.url(tag_path(locale, tag.slug)), "count": len(tag.cards)}
               for tag in tags[:30]],
     )
     return page.render("home.html", **values)
+
+
+def _top_questions(maps: SiteMaps, locale: str, limit: int = 8) -> list[Card]:
+    """FAQ entries other answers point to most: the centre of the knowledge, not guesswork."""
+    faqs = [c for c in maps.cards.values() if c.locale == locale and c.type == "faq"]
+    faqs.sort(key=lambda c: (-len(maps.backlinks.get(c.id, ())), c.title.casefold(), c.id))
+    return faqs[:limit]
 
 
 def category_page(site: SiteInfo, locale: str, node) -> str:

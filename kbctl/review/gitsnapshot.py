@@ -10,6 +10,7 @@ paths relative to the KB root, which may be a sub-folder of the repository.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 import posixpath
 import shutil
 import subprocess
@@ -207,12 +208,13 @@ class Snapshot:
         return any(mode == _SYMLINK and (p == KNOWLEDGE_DIR or p.startswith(KNOWLEDGE_DIR + "/"))
                    for p, (mode, _) in self.tree.items())
 
-    def sources(self) -> list[tuple[Found, bytes | Diagnostic]] | None:
-        """Every entry file with its bytes, as `kbctl.load.loader.scan` gives them for a folder;
-        None when the files are on disk for the loader to walk (a KB with symbolic links)."""
+    def sources(self, skip: Collection[str] = ()) -> list[tuple[Found, bytes | Diagnostic]] | None:
+        """Every entry file (but those in `skip`) with its bytes, as `kbctl.load.loader.scan`
+        gives them for a folder; None when the files are on disk for the loader to walk (a KB
+        with symbolic links)."""
         if self.has_symlinks:
             return None
-        paths = sorted(p for p in self.tree if is_entry_file(p))
+        paths = sorted(p for p in self.tree if is_entry_file(p) and p not in skip)
         contents = self.repo.blobs([self.tree[p][1] for p in paths])
         out: list[tuple[Found, bytes | Diagnostic]] = []
         for path in paths:
@@ -227,6 +229,10 @@ class Snapshot:
             else:
                 out.append((found, data))
         return out
+
+    def same_file(self, other: Snapshot, path: str) -> bool:
+        """The file is byte for byte the same in both commits."""
+        return path in self.tree and self.tree[path] == other.tree.get(path)
 
     def add_symlink_targets(self) -> None:
         """Lay out what symbolic links under knowledge/ point to, wherever in the KB it is."""
