@@ -455,6 +455,29 @@ def test_files_outside_knowledge_that_entries_link_to_are_there(repo: Repo):
     assert errors(result) == []
 
 
+def test_symlink_leading_out_of_the_kb_is_unreadable(repo: Repo, tmp_path: Path):
+    outside = tmp_path / "secret.md"
+    outside.write_text("---\nid: secret\n---\nsecret\n", encoding="utf-8")
+    (repo.kb / "knowledge" / "evil.md").symlink_to(outside)
+    repo.commit()
+    result = repo.review()
+    assert result.code == 1
+    change = only_change(result)
+    assert (change["path"], change["status"], change["channels"]) == ("knowledge/evil.md", "added", [])
+    assert [(d["rule"], d["path"]) for d in errors(result)] == [("unreadable", "knowledge/evil.md")]
+
+
+def test_the_parse_cache_is_used_but_never_written(repo: Repo):
+    repo.edit("billing/pay.md", "检查支付限额", "检查支付限额和风控状态")
+    repo.commit()
+    fresh = repo.review().json()
+    assert run_cli("validate", cwd=repo.kb).code == 0
+    cache = repo.kb / ".kbctl" / "entries.pickle"
+    before = cache.read_bytes()
+    assert repo.review().json() == fresh
+    assert cache.read_bytes() == before
+
+
 def test_unusual_file_names(repo: Repo):
     repo.write("网络/断网 排查.md", entry_text("重启光猫。\n", id="outage-steps", title="断网排查",
                                               category="network"))

@@ -10,11 +10,11 @@ paths relative to the KB root, which may be a sub-folder of the repository.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
 import posixpath
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
