@@ -26,9 +26,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from browser.sitecheck import broken_links, html_files, jsonld_blocks, page_refs, unsafe_urls
-from conftest import REPO, run_cli, write_kb, entry_text
+from conftest import REPO, entry_text, run_cli, write_kb
 
 FIXTURE = REPO / "tests" / "fixtures" / "site-kb"
 GOLDEN = REPO / "tests" / "golden" / "site"
@@ -113,7 +112,7 @@ def test_agent_portal_shows_restricted_content_marked_but_never_ivr(out):
     for level, canary, label in (("internal", "CANARY-INTERNAL-7f3a", "内部信息 · 仅限坐席"),
                                  ("partner", "CANARY-PARTNER-5d1e", "合作伙伴信息"),
                                  ("customer", "CANARY-CUSTOMER-2b9c", "客户专属信息")):
-        block = re.search(rf'<section class="kb-restricted kb-restricted-{level}".*?</section>', page, re.S)
+        block = re.search(rf'<section class="kb-restricted kb-restricted-{level}".*?</section>', page, re.DOTALL)
         assert block and canary in block.group(0) and label in block.group(0)
     assert "Internal — agents only" in text(out, "agent-portal", "en-US/pay-bill-en/index.html")
     internal = text(out, "agent-portal", "zh-CN/agent-verify-secret/index.html")
@@ -130,7 +129,7 @@ def test_link_to_uncarried_entry_is_plain_text(out):
     page = text(out, "help-center", "zh-CN/pay-bill/index.html")
     assert "<p>如需核对身份，坐席会按照身份核验流程处理。</p>" in page
     # related list and backlinks: only carried entries
-    related = re.search(r'id="related-title".*?</section>', page, re.S).group(0)
+    related = re.search(r'id="related-title".*?</section>', page, re.DOTALL).group(0)
     assert "auto-pay" in related and "verify" not in related
 
 
@@ -172,7 +171,7 @@ def test_faq_pages_have_one_faqpage_jsonld(out, channel):
     for rel in ("zh-CN/auto-pay/index.html", "zh-CN/slow-network/index.html", "zh-CN/index.html"):
         assert jsonld_blocks(out / channel / rel) == []
     raw = text(out, channel, "zh-CN/pay-bill/index.html")
-    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', raw, re.S).group(1)
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', raw, re.DOTALL).group(1)
     assert "<" not in script  # content can never close the script element
 
 
@@ -234,7 +233,7 @@ def test_entry_page_parts(out):
     assert 'href="../../en-US/pay-bill-en/index.html" hreflang="en-US" lang="en-US">English' in page
     assert 'href="../../zh-CN/tag/%E8%AF%9D%E8%B4%B9/index.html">话费' in page
     assert 'id="backlinks-title"' in page and 'href="../../zh-CN/auto-pay/index.html">开通自动缴费' in page
-    crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', page, re.S).group(0)
+    crumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', page, re.DOTALL).group(0)
     assert ["首页", "账单与缴费", "缴费", "如何在线缴纳话费？"] == re.findall(r">([^<>\n]+)</(?:a|li)>", crumbs)
     en = text(out, "help-center", "en-US/pay-bill-en/index.html")
     assert '<html lang="en-US">' in en and "September 1, 2026" in en
@@ -289,18 +288,21 @@ def test_without_base_url_there_is_no_sitemap_or_canonical(tmp_path):
 
 
 def test_each_entry_renders_once_per_channel(monkeypatch, tmp_path):
+    import datetime as dt
+
     from kbctl.build import channel_context
     from kbctl.channels import site
     from kbctl.config import load_config
     from kbctl.load import load_kb
     from kbctl.output import ChannelWriter
-    import datetime as dt
 
     calls: list[str] = []
     real = site.render_entry
     monkeypatch.setattr(site, "render_entry", lambda entry, *a, **k: calls.append(entry.id) or real(entry, *a, **k))
-    config = load_config(FIXTURE)
-    kb = load_kb(FIXTURE, config)
+    root = tmp_path / "kb"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".kbctl"))
+    config = load_config(root)
+    kb = load_kb(root, config)
     for name in CHANNELS:
         calls.clear()
         ctx = channel_context(kb, config.channels[name], dt.date(2026, 11, 22))

@@ -24,11 +24,25 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from kbctl.channels.site_maps import (
-    absolute_url, build_maps, category_path, file_path, home_path, href, last_reviewed, tag_path,
+    absolute_url,
+    build_maps,
+    category_path,
+    file_path,
+    home_path,
+    href,
+    last_reviewed,
+    tag_path,
 )
 from kbctl.channels.site_pages import (
-    SiteInfo, alias_page, category_page, entry_page, home_page, not_found_page, root_page,
-    search_page, tag_page,
+    SiteInfo,
+    alias_page,
+    category_page,
+    entry_page,
+    home_page,
+    not_found_page,
+    root_page,
+    search_page,
+    tag_page,
 )
 from kbctl.channels.site_search import SearchIndex
 from kbctl.channels.site_strings import block_labels
@@ -52,8 +66,8 @@ def render(ctx, writer) -> None:
         page = f"{entry.locale}/{entry.id}/index.html"
         sitemap.add(page, last_reviewed(entry),
                     {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
-    for locale in indexes:
-        write_locale(site, locale, indexes[locale], writer, sitemap)
+    for locale, index in indexes.items():
+        write_locale(site, locale, index, writer, sitemap)
     for alias, card in maps.aliases.items():
         writer.write(f"{card.locale}/{alias}/index.html", alias_page(site, alias, card), card.id)
     writer.write("index.html", root_page(site))
@@ -92,7 +106,7 @@ def _category_label(site: SiteInfo, entry: Entry) -> str | None:
     return " › ".join(crumbs) or None
 
 
-def write_locale(site: SiteInfo, locale: str, index: SearchIndex, writer, sitemap: "Sitemap") -> None:
+def write_locale(site: SiteInfo, locale: str, index: SearchIndex, writer, sitemap: Sitemap) -> None:
     maps = site.maps
     homes = {loc: home_path(loc) for loc in maps.locales}
     writer.write(home_path(locale), home_page(site, locale))
@@ -161,20 +175,23 @@ class Sitemap:
         if self.base_url:
             self.urls.append((relpath, lastmod.isoformat() if lastmod else None, alternates))
 
+    def url(self, relpath: str) -> str:
+        return absolute_url(self.base_url, relpath) or ""
+
     def write(self, writer) -> None:
         if not self.base_url:
             return  # absolute URLs need base_url; without it there is no sitemap
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+        urlset = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                  'xmlns:xhtml="http://www.w3.org/1999/xhtml">')
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>', urlset]
         for relpath, lastmod, alternates in sorted(self.urls, key=lambda u: u[0]):
-            lines.append(f"  <url><loc>{escape(absolute_url(self.base_url, relpath))}</loc>")
+            lines.append(f"  <url><loc>{escape(self.url(relpath))}</loc>")
             if lastmod:
                 lines.append(f"    <lastmod>{lastmod}</lastmod>")
             if len(alternates) > 1:  # hreflang alternates: the page itself and its translations
                 for locale, path in sorted(alternates.items()):
                     lines.append(f'    <xhtml:link rel="alternate" hreflang="{escape(locale)}" '
-                                 f'href="{escape(absolute_url(self.base_url, path))}"/>')
+                                 f'href="{escape(self.url(path))}"/>')
             lines.append("  </url>")
         lines.append("</urlset>")
         writer.write("sitemap.xml", "\n".join(lines) + "\n")

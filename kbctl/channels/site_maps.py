@@ -63,8 +63,7 @@ def absolute_url(base_url: str | None, relpath: str) -> str | None:
     """A page's public URL: folders end in `/`, never in `index.html`."""
     if not base_url:
         return None
-    if relpath.endswith("index.html"):
-        relpath = relpath[: -len("index.html")]
+    relpath = relpath.removesuffix("index.html")
     return f"{base_url}/{quote(relpath, safe='/')}"
 
 

@@ -16,12 +16,26 @@ import jinja2
 from markupsafe import Markup
 
 from kbctl.channels.site_maps import (
-    Card, SiteMaps, absolute_url, category_path, home_path, href, last_reviewed, page_root,
-    search_path, tag_path,
+    Card,
+    SiteMaps,
+    absolute_url,
+    category_path,
+    home_path,
+    href,
+    last_reviewed,
+    page_root,
+    search_path,
+    tag_path,
 )
 from kbctl.channels.site_search import json_for_script
 from kbctl.channels.site_strings import (
-    format_date, language_in, language_name, portal_badge, strings, type_label, visibility_badge,
+    format_date,
+    language_in,
+    language_name,
+    portal_badge,
+    strings,
+    type_label,
+    visibility_badge,
 )
 from kbctl.model import Entry
 from kbctl.render import Rendered

@@ -34,6 +34,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from itertools import pairwise
 
 INDEX_VERSION = 1
 FIELD_WEIGHTS = {"title": 10, "questions": 5, "tags": 5, "summary": 3, "body": 1}
@@ -43,8 +44,7 @@ SNIPPET_CHARS = 160
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(f"([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)|([{_CJK}]+)")
 STOPWORDS = frozenset(
-    "a an and are as at be by can do does for from how i in is it my of on or the to what "
-    "when where which who why will with you your".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i", "in", "is", "it", "my", "of", "on", "or", "the", "to", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your"]
 )
 
 
@@ -145,7 +145,7 @@ def _delta(flat: list[int]) -> list[int]:
     """Doc ids as gaps from the previous one (they are added in order), weights as they are."""
     docs = flat[0::2]
     out = flat[:]
-    out[2::2] = [b - a for a, b in zip(docs, docs[1:])]
+    out[2::2] = [b - a for a, b in pairwise(docs)]
     return out
 
 

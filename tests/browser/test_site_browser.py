@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from conftest import IN_CI, REPO, run_cli
 from sitecheck import broken_links, unsafe_urls
 
