@@ -94,7 +94,7 @@ def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path
     except BaseException:
         discard(staging)
         raise
-    swap_in(staging, out / channel.name)
+    swap_in(staging, out / channel.name, trash=kb.root / cache.CACHE_DIR / "trash")
     return len(writer.files)
 
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import time
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
@@ -30,6 +32,12 @@ class ChannelWriter:
         if entry_id is not None:
             self.entries[entry_id].append(str(rel))
 
+    def record(self, relpath: str, digest: str, entry_id: str | None = None) -> None:
+        """Note a file written by another writer on the same folder (a worker process)."""
+        self.files[relpath] = digest
+        if entry_id is not None:
+            self.entries[entry_id].append(relpath)
+
     def copy(self, relpath: str, source: Path, entry_id: str | None = None) -> None:
         self.write(relpath, source.read_bytes(), entry_id)
 
@@ -53,19 +61,51 @@ def staging_folder(out: Path, name: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for leftover in out.glob(f".{name}.staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.glob(f".{name}.old-*"):
+        remove_later(leftover)
     folder = out / f".{name}.staging-{os.getpid()}"
     folder.mkdir()
     return folder
 
 
-def swap_in(staging: Path, final: Path) -> None:
-    """Replace `final` by `staging`; the old folder is renamed aside, then removed."""
-    aside = final.parent / f".{final.name}.old-{os.getpid()}"
+def swap_in(staging: Path, final: Path, trash: Path | None = None) -> None:
+    """Replace `final` by `staging`: the old folder is renamed aside, then removed.
+
+    Removing a 10,000-page tree takes seconds, longer than the rest of an incremental build;
+    so the old tree goes to `trash` (the KB's cache folder, out of the output folder's way)
+    and a detached `rm` deletes it while kbctl exits.
+    """
+    aside = _aside_name(final, trash)
+    moved = False
     if final.exists():
-        os.replace(final, aside)
+        try:
+            os.replace(final, aside)
+        except OSError:  # another file system: rename beside the folder instead
+            aside = _aside_name(final, None)
+            os.replace(final, aside)
+        moved = True
     os.replace(staging, final)
-    if aside.exists():
-        shutil.rmtree(aside, ignore_errors=True)
+    if moved:
+        remove_later(aside)
+
+
+def _aside_name(final: Path, trash: Path | None) -> Path:
+    if trash is None:
+        return final.parent / f".{final.name}.old-{os.getpid()}"
+    try:
+        trash.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return _aside_name(final, None)
+    return trash / f"{final.name}.{os.getpid()}.{time.monotonic_ns()}"
+
+
+def remove_later(folder: Path) -> None:
+    rm = shutil.which("rm")
+    if rm is None or os.environ.get("KBCTL_SYNC_DELETE"):
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    subprocess.Popen([rm, "-rf", "--", str(folder)], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def discard(staging: Path) -> None:

@@ -72,13 +72,17 @@ def render_entry(entry: Entry, audience_rank: int, resolve: LinkResolver, env: d
     if found is None:
         found = render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
         RENDER_CACHE[key] = found
+        _FRESH.add(key)
     _USED.add(key)
+    _TOUCHED.append(key)
     return found
 
 
 # Renderings by key; build.py loads it from and saves it to the KB's .kbctl/ cache.
 RENDER_CACHE: dict[str, Rendered] = {}
 _USED: set[str] = set()
+_FRESH: set[str] = set()
+_TOUCHED: list[str] = []
 
 
 def _cache_key(entry: Entry, audience_rank: int, targets: tuple, env: dict | None) -> str:
@@ -86,6 +90,22 @@ def _cache_key(entry: Entry, audience_rank: int, targets: tuple, env: dict | Non
 
     material = repr((entry.content_hash, entry.path, audience_rank, targets, sorted((env or {}).items())))
     return hashlib.sha256(material.encode()).hexdigest()
+
+
+def take_renderings() -> list[tuple[str, Rendered | None]]:
+    """Renderings used since the last call, what a worker sends back for the cache: the new
+    ones in full, those it found in the cache (which the parent has too) by key only."""
+    taken = [(key, RENDER_CACHE.get(key) if key in _FRESH else None) for key in _TOUCHED]
+    _FRESH.clear()
+    _TOUCHED.clear()
+    return taken
+
+
+def remember(renderings: list[tuple[str, Rendered | None]]) -> None:
+    for key, rendered in renderings:
+        if rendered is not None:
+            RENDER_CACHE[key] = rendered
+        _USED.add(key)
 
 
 def used_renderings() -> dict[str, Rendered]:

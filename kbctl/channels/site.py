@@ -44,11 +44,13 @@ from kbctl.channels.site_pages import (
     search_page,
     tag_page,
 )
-from kbctl.channels.site_search import SearchIndex
+from kbctl.channels.site_search import SearchIndex, prepare
 from kbctl.channels.site_strings import block_labels
 from kbctl.checks.links import link_target
 from kbctl.model import Entry, Link
-from kbctl.render import render_entry
+from kbctl.output import ChannelWriter
+from kbctl.parallel import fork_map
+from kbctl.render import remember, render_entry, take_renderings
 from kbctl.resources import data_dir
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
@@ -61,8 +63,13 @@ def render(ctx, writer) -> None:
     sitemap = Sitemap(site.base_url)
     write_assets(writer)
     indexes = {locale: SearchIndex(locale) for locale in maps.locales}
-    for entry in ctx.entries:
-        write_entry(ctx, site, entry, writer, indexes.setdefault(entry.locale, SearchIndex(entry.locale)))
+    take_renderings()  # start the workers with nothing pending from other channels
+    pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder) for e in chunk], ctx.entries)
+    for entry, (files, prepared, renderings) in zip(ctx.entries, pages):
+        for relpath, digest in files:
+            writer.record(relpath, digest, entry.id)
+        indexes.setdefault(entry.locale, SearchIndex(entry.locale)).add_prepared(prepared)
+        remember(renderings)
         page = f"{entry.locale}/{entry.id}/index.html"
         sitemap.add(page, last_reviewed(entry),
                     {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
@@ -82,16 +89,22 @@ def write_assets(writer) -> None:
         writer.copy(f"assets/{name}", folder / name)
 
 
-def write_entry(ctx, site: SiteInfo, entry: Entry, writer, index: SearchIndex) -> None:
-    """Render the entry once for the audience; its page and its search record both use that."""
+def write_entry(ctx, site: SiteInfo, entry: Entry, folder):
+    """Render the entry once for the audience; write its page and files, weigh its search record.
+
+    Runs in a worker process for large sites: it returns what the parent needs (files written
+    with their digests, the prepared search record, renderings for the cache), in entry order.
+    """
+    writer = ChannelWriter(folder)
     resolver = Resolver(ctx, entry)
     rendered = render_entry(entry, ctx.channel.audience_rank, resolver,
                             {"block_labels": block_labels(entry.locale)})
     writer.write(f"{entry.locale}/{entry.id}/index.html", entry_page(site, entry, rendered), entry.id)
     for kb_path in resolver.files:
         writer.copy(file_path(kb_path), ctx.kb.root / kb_path, entry.id)
-    index.add(f"{entry.id}/index.html", entry.title, entry.summary, rendered.text,
-              entry.questions, entry.tags, _category_label(site, entry))
+    prepared = prepare(f"{entry.id}/index.html", entry.title, entry.summary, rendered.text,
+                       entry.questions, entry.tags, _category_label(site, entry))
+    return list(writer.files.items()), prepared, take_renderings()
 
 
 def _category_label(site: SiteInfo, entry: Entry) -> str | None:

@@ -86,6 +86,25 @@ def snippet(summary: str | None, text: str) -> str:
     return source[:SNIPPET_CHARS].rstrip() + "…"
 
 
+Prepared = tuple[dict[str, int], list, "str | None"]
+
+
+def prepare(url: str, title: str, summary: str | None, text: str,
+            questions: list[str], tags: list[str], category: str | None) -> Prepared:
+    """A document's weighted tokens and its record: the costly, independent half of `add`."""
+    body = tokens(text)
+    weights = Counter(body)  # body weight is 1: counted in C
+    length = len(body)
+    for field_name, value in (("title", title), ("questions", " ".join(questions)),
+                              ("tags", " ".join(tags)), ("summary", summary or "")):
+        found = tokens(value)
+        length += len(found)
+        weight = FIELD_WEIGHTS[field_name]
+        for token in found:
+            weights[token] += weight
+    return dict(weights), [url, title, snippet(summary, text), length], category
+
+
 class SearchIndex:
     """One locale's index, filled entry by entry while the pages are written."""
 
@@ -97,17 +116,12 @@ class SearchIndex:
 
     def add(self, url: str, title: str, summary: str | None, text: str,
             questions: list[str], tags: list[str], category: str | None) -> None:
+        self.add_prepared(prepare(url, title, summary, text, questions, tags, category))
+
+    def add_prepared(self, prepared: "Prepared") -> None:
+        """Add a document weighed by `prepare` (possibly in a worker process), in order."""
+        weights, doc_record, category = prepared
         doc = len(self.docs)
-        body = tokens(text)
-        weights = Counter(body)  # body weight is 1: counted in C
-        length = len(body)
-        for field_name, value in (("title", title), ("questions", " ".join(questions)),
-                                  ("tags", " ".join(tags)), ("summary", summary or "")):
-            found = tokens(value)
-            length += len(found)
-            weight = FIELD_WEIGHTS[field_name]
-            for token in found:
-                weights[token] += weight
         postings = self.postings
         for token, weight in weights.items():
             posting = postings.get(token)
@@ -118,7 +132,7 @@ class SearchIndex:
         cat = -1
         if category:
             cat = self.categories.setdefault(category, len(self.categories))
-        self.docs.append([url, title, snippet(summary, text), length, cat])
+        self.docs.append([*doc_record, cat])
 
     def payload(self) -> dict:
         terms = sorted(self.postings)

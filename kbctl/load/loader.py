@@ -8,9 +8,6 @@ for the workers; the bytes are read and hashed once.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kbctl import cache
@@ -19,6 +16,7 @@ from kbctl.load import body as body_mod
 from kbctl.load import frontmatter
 from kbctl.load.discover import Found, discover
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
+from kbctl.parallel import fork_map
 from kbctl.rules import rule
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -72,14 +70,7 @@ def _assemble(root, config, found, results) -> KnowledgeBase:
 
 
 def _parse_all(todo: list[tuple[str, bytes, str]], default_locale: str) -> dict[str, Parsed]:
-    workers = min(os.cpu_count() or 1, 8)
-    if len(todo) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return dict(_parse_chunk(todo, default_locale))
-    chunks = [todo[i::workers] for i in range(workers)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        parts = pool.map(_parse_chunk, chunks, [default_locale] * workers)
-        return {path: parsed for part in parts for path, parsed in part}
+    return dict(fork_map(lambda chunk: _parse_chunk(chunk, default_locale), todo, PARALLEL_MIN_FILES))
 
 
 def _parse_chunk(items: list[tuple[str, bytes, str]], default_locale: str) -> list[tuple[str, Parsed]]:
