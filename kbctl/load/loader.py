@@ -28,7 +28,7 @@ Parsed = tuple[Entry | None, list[Diagnostic]]
 
 def scan(root: Path) -> list[tuple[Found, bytes | Diagnostic]]:
     """Every entry file with its bytes (or why it could not be read), in path order."""
-    return [(f, _read(f)) for f in discover(root)]
+    return [(f, read_entry_file(f)) for f in discover(root)]
 
 
 def digests_of(raw) -> dict[str, str]:
@@ -85,7 +85,7 @@ def _parse_chunk(items: list[tuple[str, bytes, str]], default_locale: str) -> li
 
 
 def load_entry(found: Found, default_locale: str) -> Parsed:
-    data = _read(found)
+    data = read_entry_file(found)
     if isinstance(data, Diagnostic):
         return None, [data]
     text = _decode(found.path, data)
@@ -122,7 +122,7 @@ def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> 
     return entry, diagnostics
 
 
-def _read(found: Found) -> bytes | Diagnostic:
+def read_entry_file(found: Found) -> bytes | Diagnostic:
     unreadable = rule("unreadable")
     if found.escapes:
         return unreadable.diag(found.path, None, "a symbolic link leading outside the knowledge base")
