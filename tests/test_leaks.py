@@ -1,0 +1,109 @@
+"""Visibility is a security boundary: canary strings planted in every place content can hide
+must never reach a channel whose audience is below them — in any byte of any file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import entry_text, run_cli, write_kb
+
+INTERNAL = ["CANARY-ENTRY-TITLE-INT", "CANARY-ENTRY-BODY-INT", "CANARY-ENTRY-SUMMARY-INT",
+            "CANARY-ENTRY-TAG-INT", "CANARY-ENTRY-QUESTION-INT", "CANARY-BLOCK-INT",
+            "CANARY-ATTACHMENT-INT", "canary-internal-entry"]
+PARTNER = ["CANARY-BLOCK-PARTNER"]
+CUSTOMER = ["CANARY-BLOCK-CUSTOMER", "CANARY-ENTRY-CUSTOMER"]
+IVR_ONLY = ["CANARY-IVR-SCRIPT"]
+UNPUBLISHED = ["CANARY-DRAFT", "CANARY-EXPIRED"]
+
+PUBLIC_BODY = """\
+公开内容 [内部条目](kb:canary-internal-entry) 与 [客户条目](kb:customer-entry)。
+
+::: internal
+CANARY-BLOCK-INT 坐席提示，附件见[说明](files/CANARY-ATTACHMENT-INT.pdf)。
+:::
+
+::: partner
+CANARY-BLOCK-PARTNER 代理商提示。
+:::
+
+::: customer
+CANARY-BLOCK-CUSTOMER 登录客户可见。
+:::
+
+::: ivr
+CANARY-IVR-SCRIPT 请拨打10000。
+:::
+
+<script>alert("CANARY-SCRIPT")</script> [点我](javascript:alert(1))
+"""
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("leaks")
+    kb = write_kb(root / "kb", {
+        "public.md": entry_text(PUBLIC_BODY, id="public-entry", title="公开问题", summary="公开摘要。",
+                                related=["canary-internal-entry", "draft-entry"], category="billing/payments",
+                                channels=["help-center", "agent-portal", "faq-bot", "hotline"]),
+        "internal.md": entry_text("CANARY-ENTRY-BODY-INT 内部流程。\n", id="canary-internal-entry",
+                                  title="CANARY-ENTRY-TITLE-INT", summary="CANARY-ENTRY-SUMMARY-INT",
+                                  tags=["CANARY-ENTRY-TAG-INT"], questions=["CANARY-ENTRY-QUESTION-INT"],
+                                  visibility="internal", category="billing"),
+        "customer.md": entry_text("CANARY-ENTRY-CUSTOMER 客户内容。\n", id="customer-entry",
+                                  title="客户问题", visibility="customer"),
+        "draft.md": entry_text("CANARY-DRAFT\n", id="draft-entry", title="草稿", status="draft"),
+        "expired.md": entry_text("CANARY-EXPIRED\n", id="expired-entry", title="过期活动",
+                                 valid_to="2026-01-31"),
+    })
+    files = kb / "knowledge" / "files"
+    files.mkdir()
+    (files / "CANARY-ATTACHMENT-INT.pdf").write_bytes(b"%PDF-1.4 CANARY-ATTACHMENT-INT")
+    result = run_cli("--root", str(kb), "build", "--as-of", "2026-11-22", "--out", str(root / "out"))
+    assert result.code == 0, result.stdout + result.stderr
+    return root / "out"
+
+
+def all_bytes(folder: Path) -> list[tuple[str, bytes]]:
+    return [(p.relative_to(folder).as_posix(), p.read_bytes()) for p in sorted(folder.rglob("*"))
+            if p.is_file()] + [(p.relative_to(folder).as_posix(), b"") for p in folder.rglob("*")]
+
+
+def leaks(folder: Path, canaries: list[str]) -> list[tuple[str, str]]:
+    """(file, canary) for every canary found in a file's bytes or in a file's name."""
+    found = []
+    for name, data in all_bytes(folder):
+        for canary in canaries:
+            if canary.encode() in data or canary in name:
+                found.append((name, canary))
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("channel", ["help-center", "faq-bot", "hotline"])
+def test_public_channels_carry_nothing_above_public(out, channel):
+    assert leaks(out / channel, INTERNAL + PARTNER + CUSTOMER + UNPUBLISHED) == []
+
+
+@pytest.mark.parametrize("channel", ["help-center", "agent-portal", "faq-bot"])
+def test_ivr_scripts_reach_only_the_voice_channel(out, channel):
+    assert leaks(out / channel, IVR_ONLY) == []
+
+
+def test_the_voice_channel_speaks_the_script(out):
+    assert leaks(out / "hotline", IVR_ONLY)
+
+
+def test_the_agent_portal_carries_internal_content(out):
+    found = {canary for _, canary in leaks(out / "agent-portal", INTERNAL + PARTNER + CUSTOMER)}
+    assert {"CANARY-BLOCK-INT", "CANARY-ENTRY-TITLE-INT", "CANARY-BLOCK-PARTNER",
+            "CANARY-BLOCK-CUSTOMER", "CANARY-ENTRY-CUSTOMER"} <= found
+    assert leaks(out / "agent-portal", UNPUBLISHED) == []
+
+
+@pytest.mark.parametrize("channel", ["help-center", "agent-portal", "faq-bot", "hotline"])
+def test_no_content_script_is_ever_emitted(out, channel):
+    for name, data in all_bytes(out / channel):
+        text = data.decode("utf-8", errors="replace").lower()
+        assert "canary-script" not in text, name
+        assert "javascript:" not in text, name
