@@ -25,6 +25,7 @@ from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.output import ChannelWriter, discard, staging_folder, swap_in
 from kbctl.publish import carried
 from kbctl.resources import data_dir
+from kbctl.timing import stage
 
 if TYPE_CHECKING:
     from kbctl.channels import ChannelContext
@@ -73,23 +74,28 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
 
     if raw is None:
         raw = _read_all(found)
-    kb = load_kb(root, config, raw=raw)
-    diagnostics = run_validate(kb, as_of)
+    history: list = []  # git history is read while workers parse the entries
+    with stage("load (+ git history)"):
+        kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(_git_dates(root)))
+    with stage("validate"):
+        diagnostics = run_validate(kb, as_of)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise BuildRefused(f"{len(errors)} errors in the content; nothing was written (run kbctl validate)",
                            diagnostics=errors)
-    _attach_git_dates(kb)
+    _attach_git_dates(kb, history[0] if history else _git_dates(root))
     render_key = cache.cache_key(RENDER_CACHE_NAME)
-    render.RENDER_CACHE.update(cache.load(root, RENDER_CACHE_NAME, render_key))
+    with stage("render cache load"):
+        render.RENDER_CACHE.update(cache.load(root, RENDER_CACHE_NAME, render_key))
     written: dict[str, int] = {}
     for channel in stale:
-        with progress(channel) if progress else nullcontext():
+        with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
             written[channel.name] = build_channel(kb, channel, as_of, out)
         state[channel.name] = {"inputs": _channel_inputs(inputs, channel, out),
                                "manifest": _manifest_digest(out / channel.name)}
-    cache.save(root, RENDER_CACHE_NAME, render_key, render.used_renderings())
-    cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    with stage("cache save"):
+        cache.save(root, RENDER_CACHE_NAME, render_key, render.used_renderings())
+        cache.save(root, STATE_NAME, cache.cache_key("state"), state)
     unchanged = [c.name for c in channels if c not in stale]
     return BuildResult(kb, diagnostics, written, unchanged)
 
@@ -125,14 +131,15 @@ def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path
     return len(writer.files)
 
 
-def _attach_git_dates(kb: KnowledgeBase) -> None:
+def _git_dates(root: Path):
+    from kbctl.gitdates import last_verified_dates
+
+    return last_verified_dates(root)
+
+
+def _attach_git_dates(kb: KnowledgeBase, dates) -> None:
     """Pages and FAQ data show the last verification date, which git history may advance."""
-    try:
-        from kbctl.gitdates import last_verified_dates
-    except ImportError:  # pragma: no cover - during development only
-        return
-    dates = last_verified_dates(kb.root)
-    if not getattr(dates, "usable", False):
+    if not dates.usable:
         return
     for entry in kb.entries:
         entry.git_date = dates.dates.get(entry.path)

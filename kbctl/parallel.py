@@ -24,22 +24,30 @@ def worker_count() -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def fork_map(func: Callable[[Sequence[T]], list], items: Sequence[T], min_items: int = 300) -> list:
+def fork_map(func: Callable[[Sequence[T]], list], items: Sequence[T], min_items: int = 300,
+             meanwhile: Callable[[], None] | None = None) -> list:
     """`func(items)`, computed as contiguous chunks in parallel; results in the items' order.
 
     `func` takes a slice of `items` and returns one list for it; it may be a closure (it is
-    inherited through fork, never pickled), but its results must pickle.
+    inherited through fork, never pickled), but its results must pickle. `meanwhile` runs in
+    this process while the workers work (work that does not depend on their results).
     """
     global _TASK
     workers = min(worker_count(), max(1, len(items) // max(1, min_items // 2)))
     if len(items) < min_items or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return func(items)
+        results = func(items)
+        if meanwhile is not None:
+            meanwhile()
+        return results
     size = -(-len(items) // workers)
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _TASK = (func, items)
     try:
         with multiprocessing.get_context("fork").Pool(len(bounds)) as pool:
-            parts = pool.map(_run_chunk, bounds, chunksize=1)
+            pending = pool.map_async(_run_chunk, bounds, chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            parts = pending.get()
     finally:
         _TASK = None
     return [result for part in parts for result in part]

@@ -25,16 +25,22 @@ from kbctl.checks.references import resolve as resolve_id
 from kbctl.config import Channel
 from kbctl.model import Entry, Link
 from kbctl.publish import eligible
-from kbctl.render import LinkResolver, render_entry
+from kbctl.parallel import fork_map
+from kbctl.render import LinkResolver, remember, render_entry, take_renderings
 
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)
 
 
 def render(ctx, writer) -> None:
     pages = SitePages(ctx)
+    take_renderings()  # start the workers with nothing pending from other channels
     for locale, entries in ctx.by_locale().items():
         relpath = f"faq.{locale}.json"
-        data = {"locale": locale, "entries": [faq_record(ctx, pages, e) for e in entries]}
+        records = fork_map(lambda chunk: [(faq_record(ctx, pages, e), take_renderings()) for e in chunk],
+                           entries)
+        for _, renderings in records:
+            remember(renderings)
+        data = {"locale": locale, "entries": [record for record, _ in records]}
         writer.write(relpath, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         # One file serves every entry of the locale; the manifest maps each of them to it.
         for entry in entries:

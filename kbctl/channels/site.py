@@ -52,19 +52,32 @@ from kbctl.output import ChannelWriter
 from kbctl.parallel import fork_map
 from kbctl.render import remember, render_entry, take_renderings
 from kbctl.resources import data_dir
+from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 
 def render(ctx, writer) -> None:
-    maps = build_maps(ctx)
+    with stage("site maps"):
+        maps = build_maps(ctx)
     site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps)
     sitemap = Sitemap(site.base_url)
     write_assets(writer)
     indexes = {locale: SearchIndex(locale) for locale in maps.locales}
     take_renderings()  # start the workers with nothing pending from other channels
-    pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder) for e in chunk], ctx.entries)
+
+    def navigation_pages() -> None:  # need no rendering: written while the workers render
+        for locale in maps.locales:
+            write_locale(site, locale, writer, sitemap)
+        for alias, card in maps.aliases.items():
+            writer.write(f"{card.locale}/{alias}/index.html", alias_page(site, alias, card), card.id)
+        writer.write("index.html", root_page(site))
+        writer.write("404.html", not_found_page(site))
+
+    with stage("site pages"):
+        pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder) for e in chunk],
+                         ctx.entries, meanwhile=navigation_pages)
     for entry, (files, prepared, renderings) in zip(ctx.entries, pages):
         for relpath, digest in files:
             writer.record(relpath, digest, entry.id)
@@ -73,12 +86,9 @@ def render(ctx, writer) -> None:
         page = f"{entry.locale}/{entry.id}/index.html"
         sitemap.add(page, last_reviewed(entry),
                     {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
-    for locale, index in indexes.items():
-        write_locale(site, locale, index, writer, sitemap)
-    for alias, card in maps.aliases.items():
-        writer.write(f"{card.locale}/{alias}/index.html", alias_page(site, alias, card), card.id)
-    writer.write("index.html", root_page(site))
-    writer.write("404.html", not_found_page(site))
+    with stage("site search indexes"):
+        for locale, index in indexes.items():
+            writer.write(f"assets/search-index.{locale}.js", index.script())
     sitemap.write(writer)
     writer.write("robots.txt", robots(site))
 
@@ -119,7 +129,7 @@ def _category_label(site: SiteInfo, entry: Entry) -> str | None:
     return " › ".join(crumbs) or None
 
 
-def write_locale(site: SiteInfo, locale: str, index: SearchIndex, writer, sitemap: Sitemap) -> None:
+def write_locale(site: SiteInfo, locale: str, writer, sitemap: Sitemap) -> None:
     maps = site.maps
     homes = {loc: home_path(loc) for loc in maps.locales}
     writer.write(home_path(locale), home_page(site, locale))
@@ -134,7 +144,6 @@ def write_locale(site: SiteInfo, locale: str, index: SearchIndex, writer, sitema
         writer.write(tag_path(locale, tag.slug), tag_page(site, locale, tag))
         sitemap.add(tag_path(locale, tag.slug), None, {})
     writer.write(f"{locale}/search.html", search_page(site, locale))
-    writer.write(f"assets/search-index.{locale}.js", index.script())
 
 
 class Resolver:

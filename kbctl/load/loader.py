@@ -35,7 +35,10 @@ def digests_of(raw) -> dict[str, str]:
     return {f.path: hashlib.sha256(data).hexdigest() for f, data in raw if isinstance(data, bytes)}
 
 
-def load_kb(root: Path, config: Config | None = None, use_cache: bool = True, raw=None) -> KnowledgeBase:
+def load_kb(root: Path, config: Config | None = None, use_cache: bool = True, raw=None,
+            meanwhile=None) -> KnowledgeBase:
+    """Load every entry. `meanwhile` (work independent of the entries, such as reading git
+    history) runs while worker processes parse."""
     config = config or load_config(root)
     raw = scan(root) if raw is None else raw
     found = [f for f, _ in raw]
@@ -51,7 +54,7 @@ def load_kb(root: Path, config: Config | None = None, use_cache: bool = True, ra
             results[item.path] = hit[1]
         else:
             todo.append((item.path, data, digests[item.path]))
-    results.update(_parse_all(todo, config.default_locale))
+    results.update(_parse_all(todo, config.default_locale, meanwhile))
     if use_cache and (todo or len(cached) != len(digests)):
         cache.save(root, CACHE_NAME, key,
                    {p: (digests[p], results[p]) for p in digests if p in results})
@@ -69,8 +72,9 @@ def _assemble(root, config, found, results) -> KnowledgeBase:
     return KnowledgeBase(root=root, config=config, entries=entries, diagnostics=diagnostics)
 
 
-def _parse_all(todo: list[tuple[str, bytes, str]], default_locale: str) -> dict[str, Parsed]:
-    return dict(fork_map(lambda chunk: _parse_chunk(chunk, default_locale), todo, PARALLEL_MIN_FILES))
+def _parse_all(todo: list[tuple[str, bytes, str]], default_locale: str, meanwhile=None) -> dict[str, Parsed]:
+    return dict(fork_map(lambda chunk: _parse_chunk(chunk, default_locale), todo,
+                         PARALLEL_MIN_FILES, meanwhile=meanwhile))
 
 
 def _parse_chunk(items: list[tuple[str, bytes, str]], default_locale: str) -> list[tuple[str, Parsed]]:
