@@ -23,10 +23,8 @@ TOPICS = [("billing", "账单", "Billing"), ("account", "账户", "Account"), ("
 SUBTOPICS = [("basics", "基础", "Basics"), ("payments", "缴费", "Payments"), ("issues", "故障", "Issues"),
              ("rules", "规则", "Rules"), ("guides", "指南", "Guides"), ("offers", "优惠", "Offers"),
              ("security", "安全", "Security"), ("support", "支持", "Support")]
-ZH_WORDS = ("话费 缴费 账单 流量 套餐 宽带 漫游 实名 认证 密码 重置 补卡 携号转网 发票 充值 退款 投诉 "
-            "网络 信号 光猫 路由器 营业厅 客服 积分 优惠 活动 国际 长途 短信 语音 合约 停机 复机").split()
-EN_WORDS = ("bill payment plan data roaming network signal router password reset invoice refund "
-            "complaint balance account store activation transfer porting coverage speed outage").split()
+ZH_WORDS = ["话费", "缴费", "账单", "流量", "套餐", "宽带", "漫游", "实名", "认证", "密码", "重置", "补卡", "携号转网", "发票", "充值", "退款", "投诉", "网络", "信号", "光猫", "路由器", "营业厅", "客服", "积分", "优惠", "活动", "国际", "长途", "短信", "语音", "合约", "停机", "复机"]
+EN_WORDS = ["bill", "payment", "plan", "data", "roaming", "network", "signal", "router", "password", "reset", "invoice", "refund", "complaint", "balance", "account", "store", "activation", "transfer", "porting", "coverage", "speed", "outage"]
 TYPES = ["faq"] * 6 + ["howto", "troubleshooting", "policy", "reference"]
 CONFIG_HEAD = """name: Benchmark Telecom Help Center
 default_locale: zh-CN
@@ -151,7 +149,7 @@ def _zh_count(entries: int) -> int:
 def make_history(out: Path, files: list[Path], commits: int, rng: random.Random) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
-    run = lambda *a, **kw: subprocess.run(["git", *a], cwd=out, env={**env, **kw}, check=True,  # noqa: E731
+    run = lambda *a, **kw: subprocess.run(["git", *a], cwd=out, env={**env, **kw}, check=True,
                                           capture_output=True)
     run("init", "-q", "-b", "main")
     start = dt.datetime(2026, 1, 5, 9, 0)

@@ -49,7 +49,7 @@ def entry_text(index: int, version: int) -> str:
 
 def history(entries: int, commits: int) -> bytes:
     """Commit 0 adds everything; each later commit edits ~30 entries and renames a few."""
-    start = int(dt.datetime(2025, 1, 1, 12, tzinfo=dt.timezone.utc).timestamp())
+    start = int(dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC).timestamp())
     parts = [_commit(start, "kbctl.yaml", CONFIG)]
     parts += [_file(f"knowledge/e{i:05d}.md", entry_text(i, 0)) for i in range(entries)]
     for number in range(1, commits):

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
-from hugo_site import make_hugo_site  # noqa: E402
+from generate import generate
+from hugo_site import make_hugo_site
 
 AS_OF = "2026-11-22"
 

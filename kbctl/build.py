@@ -14,7 +14,6 @@ import subprocess
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from kbctl import __version__, cache
@@ -106,7 +105,7 @@ def _read_all(found):
     return [(item, read_entry_file(item)) for item in found]
 
 
-def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> "ChannelContext":
+def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> ChannelContext:
     from kbctl.channels import ChannelContext
 
     entries = sorted(carried(kb.valid_entries, channel, as_of), key=lambda e: e.id)
@@ -210,7 +209,7 @@ def _git_head(root: Path) -> str:
     """Git dates feed pages: a new commit (or a shallow/unshallow change) means rebuild."""
     try:
         proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
-                              capture_output=True, text=True, timeout=10)
+                              capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return "no-git"
     return proc.stdout if proc.returncode == 0 else "no-git"

@@ -44,7 +44,7 @@ def load(root: Path, name: str, key: str) -> dict[str, Any]:
     path = root / CACHE_DIR / f"{name}.pickle"
     try:
         with path.open("rb") as handle:
-            stored = pickle.load(handle)  # noqa: S301 - our own file, under the KB
+            stored = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
         return {}
     if not isinstance(stored, dict) or stored.get("key") != key:

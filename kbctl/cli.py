@@ -8,7 +8,7 @@ import importlib
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -45,7 +45,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    root: Annotated[Optional[Path], typer.Option("--root", help="The KB folder (default: the nearest folder with kbctl.yaml).")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="The KB folder (default: the nearest folder with kbctl.yaml).")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:

@@ -47,7 +47,7 @@ class TaxonomyNode:
     path: str  # "billing/payments"
     titles: dict[str, str]
     dtmf: str | None
-    children: tuple["TaxonomyNode", ...]
+    children: tuple[TaxonomyNode, ...]
     line: int | None
 
     def title(self, locale: str, default_locale: str) -> str:

@@ -139,7 +139,7 @@ def dates_from_log(output: bytes) -> dict[str, dt.date]:
 
 
 def _utc_date(timestamp: bytes) -> dt.date:
-    return dt.datetime.fromtimestamp(int(timestamp), tz=dt.timezone.utc).date()
+    return dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC).date()
 
 
 class _HistoryWalk:

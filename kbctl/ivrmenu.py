@@ -27,7 +27,7 @@ class Menu:
     title: str
     line: int | None
     options: list[Option] = field(default_factory=list)
-    submenus: list["Menu"] = field(default_factory=list)
+    submenus: list[Menu] = field(default_factory=list)
 
     @property
     def overflow(self) -> bool:

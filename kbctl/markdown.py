@@ -42,7 +42,7 @@ def _heading_ids(state: StateCore) -> None:
 def _restricted_container(md: MarkdownIt, name: str) -> None:
     """Render `::: internal` … `:::` as a marked section (only reached when the channel may show it)."""
 
-    def render(self, tokens, idx, _options, env):  # noqa: ANN001 - markdown-it renderer signature
+    def render(self, tokens, idx, _options, env):
         if tokens[idx].nesting == 1:
             label = (env or {}).get("block_labels", {}).get(name, name)
             return (

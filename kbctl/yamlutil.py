@@ -57,7 +57,7 @@ _TOO_BIG = f"more than {MAX_NODES:,} values (YAML aliases?)"
 
 def load_front_matter(text: str) -> Any:
     check_depth(text)
-    data = yaml.load(text, Loader=FrontMatterLoader)  # noqa: S506 - a safe loader subclass
+    data = yaml.load(text, Loader=FrontMatterLoader)
     _check_size(data)
     return data
 
@@ -92,7 +92,7 @@ def _check_size(data: Any) -> None:
             raise TooComplex(_TOO_DEEP)
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
-            stack.extend((k, depth + 1) for k in item.keys())
+            stack.extend((k, depth + 1) for k in item)
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
 

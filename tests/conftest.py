@@ -83,7 +83,7 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
     """Run kbctl through its real entry point, in a separate process."""
     proc = subprocess.run(
         [sys.executable, "-m", "kbctl", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})},
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

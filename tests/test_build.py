@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO, run_cli, write_kb, entry_text
+from conftest import REPO, entry_text, run_cli, write_kb
 
 sys.path.insert(0, str(REPO / "bench"))
-from generate import generate  # noqa: E402
+from generate import generate
 
 AS_OF = "2026-11-22"
 

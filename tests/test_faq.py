@@ -19,7 +19,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import BASE_CONFIG, REPO, entry_text, run_cli, write_kb
 
 FIXTURE = REPO / "tests" / "fixtures" / "channels-kb"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import entry_text, run_cli, write_kb
+
 from kbctl.authoring.fmt import Unformattable, format_text
 
 BODY = "## 正文  \n\n- 不要动我   \n\t缩进\n\n::: internal\n提示\n:::\n"

@@ -198,7 +198,7 @@ def test_one_pass_is_fast_enough(tmp_path):
 
 def _fast_import_stream(files: int, commits: int) -> bytes:
     """Commit 0 adds every file; commit n rewrites the files whose index is n modulo 100."""
-    base = int(dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc).timestamp())
+    base = int(dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC).timestamp())
     parts = []
     for number in range(commits):
         stamp = base + number * 86400

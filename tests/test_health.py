@@ -223,8 +223,8 @@ def test_shallow_clone_ignores_git_dates_with_one_note(kb, tmp_path, capsys):
     assert len(notes) == 1 and notes[0]["path"] is None and notes[0]["severity"] == "info"
     assert "shallow" in notes[0]["message"]
     stale = [d["message"] for d in diagnostics if d["entry"] == "e"]
-    assert stale == ["never reviewed: no last_reviewed date and no committed change; "
-                     "owner: team-a"]
+    assert stale == [("never reviewed: no last_reviewed date and no committed change; "
+                      "owner: team-a")]
 
 
 def test_not_a_git_repository_gives_one_note(tmp_path, capsys):

@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import BASE_CONFIG, REPO, entry_text, require_shared, run_cli, write_kb
+
 from kbctl.channels.ivr import menu_files
 from kbctl.channels.ssml import segments
 from kbctl.ivrmenu import Menu

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import entry_text, run_cli, write_kb
 
 INTERNAL = ["CANARY-ENTRY-TITLE-INT", "CANARY-ENTRY-BODY-INT", "CANARY-ENTRY-SUMMARY-INT",

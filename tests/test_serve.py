@@ -14,8 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import entry_text, write_kb
+
 from kbctl.authoring.serve import Server, choose_channel
 from kbctl.config import load_config
 from kbctl.errors import UsageError

@@ -10,6 +10,7 @@ that the result holds the same data in the new order; otherwise the file is left
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,7 +118,7 @@ def _key_blocks(lines: list[str], data: CommentedMap) -> tuple[dict[str, list[st
     block belong to the key below them (that is where people write a key's comment).
     """
     starts = [_key_start(data, key) for key in data]
-    if any(b <= a for a, b in zip(starts, starts[1:])):
+    if any(b <= a for a, b in itertools.pairwise(starts)):
         raise Unformattable("the front matter is not a plain block mapping (one key per line)")
     keys = [str(key) for key in data]
     blocks: dict[str, list[str]] = {}

@@ -11,9 +11,9 @@ import datetime as dt
 import functools
 import os
 import threading
+from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 from kbctl.config import CONFIG_NAME, Channel, Config, load_config
 from kbctl.errors import BuildRefused, KbctlError, UsageError
@@ -48,13 +48,13 @@ def choose_channel(config: Config, name: str | None, internal: bool) -> Channel:
 class _Handler(SimpleHTTPRequestHandler):
     """Static files from the channel folder; quiet; a clear page while no build succeeded."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if not os.path.isdir(self.directory):
             self.send_error(503, "No successful build yet: fix the errors kbctl serve printed")
             return
         super().do_GET()
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args) -> None:
         return None  # the terminal is for build messages, not one line per request
 
 

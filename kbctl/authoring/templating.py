@@ -18,7 +18,7 @@ def yaml_scalar(text: str) -> str:
     boolean. JSON string syntax is valid YAML double-quoted syntax.
     """
     try:
-        plain = yaml.load(f"k: {text}\n", Loader=FrontMatterLoader)  # noqa: S506 - safe subclass
+        plain = yaml.load(f"k: {text}\n", Loader=FrontMatterLoader)
     except yaml.YAMLError:
         plain = None
     if "\n" not in text and plain == {"k": text}:
@@ -34,7 +34,7 @@ def environment(folder: str) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,  # a line holding only a {% tag %} leaves no blank line behind
         lstrip_blocks=True,
-        autoescape=False,  # noqa: S701 - Markdown and YAML, never HTML
+        autoescape=False,
     )
     env.filters["yaml"] = yaml_scalar
     return env

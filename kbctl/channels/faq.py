@@ -24,8 +24,8 @@ from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve as resolve_id
 from kbctl.config import Channel
 from kbctl.model import Entry, Link
-from kbctl.publish import eligible
 from kbctl.parallel import fork_map
+from kbctl.publish import eligible
 from kbctl.render import LinkResolver, remember, render_entry, take_renderings
 
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)

@@ -118,7 +118,7 @@ class SearchIndex:
             questions: list[str], tags: list[str], category: str | None) -> None:
         self.add_prepared(prepare(url, title, summary, text, questions, tags, category))
 
-    def add_prepared(self, prepared: "Prepared") -> None:
+    def add_prepared(self, prepared: Prepared) -> None:
         """Add a document weighed by `prepare` (possibly in a worker process), in order."""
         weights, doc_record, category = prepared
         doc = len(self.docs)

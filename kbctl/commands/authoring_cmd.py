@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,14 +17,14 @@ def register(app: typer.Typer) -> None:
 
 
 def new(
-    entry_id: Annotated[Optional[str], typer.Argument(metavar="ID", help="The new entry's id (default: made from an English title).")] = None,
+    entry_id: Annotated[str | None, typer.Argument(metavar="ID", help="The new entry's id (default: made from an English title).")] = None,
     title: Annotated[str, typer.Option("--title", "-t", help="The title; for an FAQ, the question.")] = "",
     entry_type: Annotated[str, typer.Option("--type", help="faq, howto, policy, troubleshooting, case or reference.")] = "faq",
-    category: Annotated[Optional[str], typer.Option("--category", help="A taxonomy path, e.g. billing/payments.")] = None,
-    owner: Annotated[Optional[str], typer.Option("--owner", help="An owner key (default: the only owner, or the category's usual one).")] = None,
-    locale: Annotated[Optional[str], typer.Option("--locale", help="Default: default_locale.")] = None,
-    visibility: Annotated[Optional[str], typer.Option("--visibility", help="public, customer, partner or internal (default: public; internal for cases).")] = None,
-    path: Annotated[Optional[Path], typer.Option("--path", help="The file to write (default: knowledge/<category>/<id>.md).")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="A taxonomy path, e.g. billing/payments.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="An owner key (default: the only owner, or the category's usual one).")] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help="Default: default_locale.")] = None,
+    visibility: Annotated[str | None, typer.Option("--visibility", help="public, customer, partner or internal (default: public; internal for cases).")] = None,
+    path: Annotated[Path | None, typer.Option("--path", help="The file to write (default: knowledge/<category>/<id>.md).")] = None,
     as_of: AsOf = None,
 ) -> int:
     """Write a new draft entry from its type's template; never overwrites."""
@@ -50,12 +50,12 @@ def new(
 
 def init(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder of the new knowledge base (created if missing).")],
-    name: Annotated[Optional[str], typer.Option("--name", help="The KB's name in kbctl.yaml (default: from DIR).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The KB's name in kbctl.yaml (default: from DIR).")] = None,
     as_of: AsOf = None,
 ) -> int:
     """Create a knowledge base: config, a sample entry, CI workflow and pre-commit hook."""
-    from kbctl.authoring.init import NEXT_STEPS, init_kb
     from kbctl.authoring.files import shown
+    from kbctl.authoring.init import NEXT_STEPS, init_kb
     from kbctl.session import parse_as_of
 
     target = Path.cwd() / folder
@@ -68,7 +68,7 @@ def init(
 
 
 def fmt(
-    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="PATH", help="Entry files or folders (default: every entry of the KB).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(metavar="PATH", help="Entry files or folders (default: every entry of the KB).")] = None,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; list files that would change; exit 1 if any.")] = False,
 ) -> int:
     """Normalize front matter: key order, dates; comments and body kept exactly."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,8 +15,8 @@ from kbctl.commands.options import AsOf
 def register(app: typer.Typer) -> None:
     @app.command()
     def build(
-        channel: Annotated[Optional[list[str]], typer.Option("--channel", "-c", help="Build only this channel (repeatable).")] = None,
-        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: dist at the KB root).")] = None,
+        channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Build only this channel (repeatable).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: dist at the KB root).")] = None,
         as_of: AsOf = None,
     ) -> int:
         """Compile the channel bundles; refuse (exit 1, output untouched) on content errors."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,17 +21,18 @@ class FailOn(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command()
     def health(
-        paths: Annotated[Optional[list[Path]], typer.Argument(help="Only report findings in these files or folders.")] = None,
+        paths: Annotated[list[Path] | None, typer.Argument(help="Only report findings in these files or folders.")] = None,
         as_of: AsOf = None,
         fmt: FormatWithMarkdown = FmtMd.text,
-        owner: Annotated[Optional[list[str]], typer.Option("--owner", metavar="NAME", help="Only findings on entries of this owner (repeatable).")] = None,
+        owner: Annotated[list[str] | None, typer.Option("--owner", metavar="NAME", help="Only findings on entries of this owner (repeatable).")] = None,
         fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 on findings of this severity or worse.")] = FailOn.error,
     ) -> int:
         """Lifecycle checks: stale, expiring, expired, orphan, … grouped by owner."""
         import sys
 
         from kbctl.cli import STATE
-        from kbctl.commands.health import exit_code, health as run
+        from kbctl.commands.health import exit_code
+        from kbctl.commands.health import health as run
         from kbctl.report import emit
         from kbctl.report import health as health_report
         from kbctl.session import open_config, parse_as_of

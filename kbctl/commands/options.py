@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,6 +21,6 @@ class FmtMd(str, Enum):
     markdown = "markdown"
 
 
-AsOf = Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date taken as today (default: today).")]
+AsOf = Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date taken as today (default: today).")]
 Format = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
 FormatWithMarkdown = Annotated[FmtMd, typer.Option("--format", "-f", help="Output format.")]

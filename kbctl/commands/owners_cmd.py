@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 def owners(
     # FILE is a positional argument: typer's parser has no option with an optional value,
     # and `kbctl owners --codeowners [FILE]` reads the same either way.
-    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="With --codeowners: the file to write (default: .github/CODEOWNERS at the git repository root).")] = None,
+    file: Annotated[Path | None, typer.Argument(metavar="FILE", help="With --codeowners: the file to write (default: .github/CODEOWNERS at the git repository root).")] = None,
     codeowners: Annotated[bool, typer.Option("--codeowners", help="Write a CODEOWNERS file routing each entry's review to its owner.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the CODEOWNERS file is out of date (for CI).")] = False,
 ) -> int:

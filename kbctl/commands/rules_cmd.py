@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def rules(name: Annotated[Optional[str], typer.Argument(help="A rule name or code.")] = None) -> int:
+    def rules(name: Annotated[str | None, typer.Argument(help="A rule name or code.")] = None) -> int:
         """List every rule with its code, command and severity, or explain one."""
         from rich.console import Console
         from rich.table import Table

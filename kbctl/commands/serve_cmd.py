@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 def serve(
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on (0: any free port).")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    channel: Annotated[Optional[str], typer.Option("--channel", "-c", help="The site channel (default: the first public one).")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", "-c", help="The site channel (default: the first public one).")] = None,
     internal: Annotated[bool, typer.Option("--internal", help="Serve the first internal site channel (the agents' view).")] = False,
     as_of: AsOf = None,
 ) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ from kbctl.commands.options import AsOf, Fmt, Format
 def register(app: typer.Typer) -> None:
     @app.command()
     def validate(
-        paths: Annotated[Optional[list[Path]], typer.Argument(help="Only report findings in these files or folders.")] = None,
+        paths: Annotated[list[Path] | None, typer.Argument(help="Only report findings in these files or folders.")] = None,
         as_of: AsOf = None,
         fmt: Format = Fmt.text,
     ) -> int:

@@ -145,8 +145,7 @@ def _decode(path: str, data: bytes) -> str | Diagnostic:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return rule("encoding").diag(path, line, f"not UTF-8: byte 0x{data[exc.start]:02x} at line {line}")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

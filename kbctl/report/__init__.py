@@ -20,7 +20,7 @@ class Summary:
     infos: int
 
     @classmethod
-    def of(cls, diagnostics: Sequence[Diagnostic], entries: int) -> "Summary":
+    def of(cls, diagnostics: Sequence[Diagnostic], entries: int) -> Summary:
         count = {s: 0 for s in Severity}
         for diag in diagnostics:
             count[diag.severity] += 1
