@@ -123,3 +123,29 @@ def require_shared(name: str) -> Path:
             pytest.fail(f"{path} is missing in CI")
         pytest.skip(f"{path} is not beside the repository")
     return path
+
+
+def assert_golden(built: Path, golden: Path) -> None:
+    """`built` must equal the committed tree `golden` byte for byte, file list included.
+
+    `KBCTL_UPDATE_GOLDEN=1 python -m pytest …` rewrites the golden tree from the build instead;
+    review that as a diff before committing it.
+    """
+    import difflib
+    import shutil
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes()
+                for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    if os.environ.get("KBCTL_UPDATE_GOLDEN") == "1":
+        shutil.rmtree(golden, ignore_errors=True)
+        shutil.copytree(built, golden)
+    got, want = files(built), files(golden)
+    assert sorted(got) == sorted(want), f"the list of files differs from {golden} (KBCTL_UPDATE_GOLDEN=1 regenerates)"
+    for rel, blob in got.items():
+        if blob != want[rel]:
+            diff = difflib.unified_diff(want[rel].decode("utf-8", "replace").splitlines(),
+                                        blob.decode("utf-8", "replace").splitlines(),
+                                        f"golden/{rel}", f"built/{rel}", lineterm="", n=2)
+            pytest.fail(f"{rel} differs from the golden file:\n" + "\n".join(list(diff)[:60]))

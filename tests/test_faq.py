@@ -9,17 +9,15 @@ regenerate with `KBCTL_UPDATE_GOLDEN=1 python -m pytest tests/test_faq.py` and r
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import BASE_CONFIG, REPO, entry_text, run_cli, write_kb
+from conftest import BASE_CONFIG, REPO, assert_golden, entry_text, run_cli, write_kb
 
 FIXTURE = REPO / "tests" / "fixtures" / "channels-kb"
 GOLDEN = REPO / "tests" / "golden" / "faq"
@@ -205,17 +203,3 @@ def test_output_matches_the_golden_files(out):
     assert_golden(out / "faq-bot", GOLDEN)
 
 
-def assert_golden(actual: Path, golden: Path) -> None:
-    if os.environ.get("KBCTL_UPDATE_GOLDEN") == "1":
-        shutil.rmtree(golden, ignore_errors=True)
-        shutil.copytree(actual, golden)
-        return
-    got = sorted(p.relative_to(actual).as_posix() for p in actual.rglob("*") if p.is_file())
-    want = sorted(p.relative_to(golden).as_posix() for p in golden.rglob("*") if p.is_file())
-    assert got == want, "file lists differ (KBCTL_UPDATE_GOLDEN=1 regenerates)"
-    for name in got:
-        new, old = (actual / name).read_text("utf-8"), (golden / name).read_text("utf-8")
-        if new != old:
-            diff = "".join(difflib.unified_diff(
-                old.splitlines(True), new.splitlines(True), f"golden/{name}", f"built/{name}"))
-            pytest.fail(f"{name} differs from the golden file:\n{diff[:4000]}")

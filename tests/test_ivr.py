@@ -9,15 +9,13 @@ regenerate with `KBCTL_UPDATE_GOLDEN=1 python -m pytest tests/test_ivr.py` and r
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import BASE_CONFIG, REPO, entry_text, require_shared, run_cli, write_kb
+from conftest import BASE_CONFIG, REPO, assert_golden, entry_text, require_shared, run_cli, write_kb
 
 from kbctl.channels.ivr import menu_files
 from kbctl.channels.ssml import segments
@@ -255,16 +253,4 @@ def test_manifest_maps_entries_to_their_files(hotline):
 
 
 def test_output_matches_the_golden_files(hotline):
-    if os.environ.get("KBCTL_UPDATE_GOLDEN") == "1":
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(hotline, GOLDEN)
-        return
-    got = sorted(p.relative_to(hotline).as_posix() for p in hotline.rglob("*") if p.is_file())
-    want = sorted(p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.is_file())
-    assert got == want, "file lists differ (KBCTL_UPDATE_GOLDEN=1 regenerates)"
-    for name in got:
-        new, old = (hotline / name).read_text("utf-8"), (GOLDEN / name).read_text("utf-8")
-        if new != old:
-            diff = "".join(difflib.unified_diff(
-                old.splitlines(True), new.splitlines(True), f"golden/{name}", f"built/{name}"))
-            pytest.fail(f"{name} differs from the golden file:\n{diff[:4000]}")
+    assert_golden(hotline, GOLDEN)

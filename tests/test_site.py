@@ -17,9 +17,7 @@ Golden files live in tests/golden/site/<channel>/. After an intended change, reg
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from browser.sitecheck import broken_links, html_files, jsonld_blocks, page_refs, unsafe_urls
-from conftest import REPO, entry_text, run_cli, write_kb
+from conftest import REPO, assert_golden, entry_text, run_cli, write_kb
 
 FIXTURE = REPO / "tests" / "fixtures" / "site-kb"
 GOLDEN = REPO / "tests" / "golden" / "site"
@@ -68,20 +66,7 @@ def text(out: Path, channel: str, rel: str) -> str:
 # -- golden output ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_golden(out, channel):
-    built, golden = files_of(out / channel), GOLDEN / channel
-    if os.environ.get("KBCTL_UPDATE_GOLDEN") == "1":
-        shutil.rmtree(golden, ignore_errors=True)
-        for rel, blob in built.items():
-            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
-            (golden / rel).write_bytes(blob)
-    expected = files_of(golden)
-    assert sorted(built) == sorted(expected), "the list of files differs from tests/golden/site"
-    for rel, blob in built.items():
-        if blob != expected[rel]:
-            diff = difflib.unified_diff(expected[rel].decode("utf-8", "replace").splitlines(),
-                                        blob.decode("utf-8", "replace").splitlines(),
-                                        f"golden/{rel}", f"built/{rel}", lineterm="", n=2)
-            pytest.fail(f"{channel}/{rel} differs from golden:\n" + "\n".join(list(diff)[:60]))
+    assert_golden(out / channel, GOLDEN / channel)
 
 
 def test_two_builds_are_byte_identical(out, tmp_path):
