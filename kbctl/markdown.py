@@ -58,16 +58,32 @@ def _inline_where_needed(state: StateCore) -> None:
     """Parse inline content only where a link, image or raw HTML can be (a `[` or `<`).
 
     For reading links, anchors and raw HTML, the other paragraphs' inline parse is wasted
-    work: about a third of the whole parse. Headings without them keep their text as is,
-    which slugs the same (the slug drops the emphasis and code punctuation anyway).
+    work: about a third of the whole parse. Headings are always parsed: their anchors must
+    be those of the rendered page (`_b_` is emphasis there, not underscores).
     """
     md = state.md
-    for token in state.tokens:
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
         if token.type != "inline":
             continue
         token.children = []
-        if "[" in token.content or "<" in token.content:
+        in_heading = index > 0 and tokens[index - 1].type == "heading_open"
+        if in_heading or "[" in token.content or "<" in token.content:
             md.inline.parse(token.content, md, state.env, token.children)
+
+
+def _fast_tree():
+    """markdown-it.rs (markdown-it-pyrs), where installed: the same CommonMark reading as
+    markdown-it-py, in Rust. Only checks use it (tests hold the two readings equal); every
+    page is still rendered by markdown-it-py."""
+    try:
+        from markdown_it_pyrs import MarkdownIt as RustMarkdownIt
+    except ImportError:
+        return None
+    return RustMarkdownIt("commonmark").enable("strikethrough").tree
+
+
+fast_tree = _fast_tree()
 
 
 @cache

