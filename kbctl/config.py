@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from kbctl.errors import UsageError
 from kbctl.model import VISIBILITY_RANK
-from kbctl.resources import load_schema
-from kbctl.yamlutil import TooComplex, check_depth, line_of_path, roundtrip_yaml, to_plain
 
 CONFIG_NAME = "kbctl.yaml"
 _INTERVAL = re.compile(r"^([1-9][0-9]*)([dwmy])$")
@@ -113,13 +107,6 @@ def _flatten(nodes: tuple[TaxonomyNode, ...]) -> dict[str, TaxonomyNode]:
     return out
 
 
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = load_schema("config.schema.json")
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
-
-
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` holding kbctl.yaml."""
     start = start.resolve()
@@ -130,154 +117,23 @@ def find_root(start: Path) -> Path:
 
 
 def load_config(root: Path) -> Config:
-    path = root / CONFIG_NAME
+    """kbctl.yaml as a Config; a file already validated is taken from the cache, so that a
+    no-change rebuild pays for neither the YAML round-trip parser nor JSON Schema."""
+    from kbctl import cache as kb_cache
+
     try:
-        data = path.read_bytes()
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise UsageError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", path=CONFIG_NAME, line=line) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read: {exc.strerror}", path=CONFIG_NAME) from None
-    try:
-        check_depth(text, MAX_CONFIG_DEPTH)
-    except TooComplex as exc:
-        line = exc.line + 1 if exc.line is not None else None
-        raise UsageError(f"YAML error: {exc}", path=CONFIG_NAME, line=line) from None
-    except yaml.YAMLError:
-        pass  # not YAML at all: ruamel says where, below
-    try:
-        tree = roundtrip_yaml().load(text)
-    except RecursionError:  # ruamel's composer recurses once per nesting level
-        raise UsageError("YAML error: nested too deeply", path=CONFIG_NAME) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise UsageError(f"YAML error: {problem}", path=CONFIG_NAME, line=line) from None
-    except YAMLError as exc:
-        raise UsageError(f"YAML error: {exc}", path=CONFIG_NAME) from None
-    if not isinstance(tree, dict):
-        raise UsageError("must be a mapping of settings", path=CONFIG_NAME, line=1)
-    data = to_plain(tree)
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        error = _most_specific(errors[0])
-        where = "/".join(map(str, error.absolute_path)) or "(top level)"
-        raise UsageError(
-            f"{where}: {_describe(error)}", path=CONFIG_NAME,
-            line=line_of_path(tree, _error_location(error)),
-        )
-    config = _build(path, data, tree)
-    _check_consistency(config, tree)
+        key = kb_cache.cache_key("config", hashlib.sha256((root / CONFIG_NAME).read_bytes()).hexdigest())
+    except OSError:
+        return _parse(root)  # says what is wrong with the file
+    hit = kb_cache.load(root, "config", key).get("config")
+    if isinstance(hit, Config) and hit.path == root / CONFIG_NAME:
+        return hit
+    config = _parse(root)
+    kb_cache.save(root, "config", key, {"config": config})
     return config
 
 
-def _error_location(error: jsonschema.ValidationError) -> list:
-    """Where to point: an unknown key's own line, not the line of the mapping holding it."""
-    location = list(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = error.schema.get("properties", {})
-        extra = sorted(key for key in error.instance if key not in known)
-        location += extra[:1]
-    return location
+def _parse(root: Path) -> Config:
+    from kbctl.config_load import parse_config
 
-
-def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    best = jsonschema.exceptions.best_match([error])
-    return best or error
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return f"unknown key {', '.join(map(repr, extra))}"
-    if error.validator == "enum":
-        return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
-    return error.message
-
-
-def _build(path: Path, data: dict, tree: Any) -> Config:
-    review = data.get("review") or {}
-    lines: dict[str, int] = {}
-    taxonomy = tuple(
-        _node(n, "", ["taxonomy", i], tree, lines) for i, n in enumerate(data.get("taxonomy") or [])
-    )
-    channels = {
-        name: Channel(
-            name=name,
-            kind=spec["kind"],
-            audience=spec["audience"],
-            select=spec.get("select", "all"),
-            options={k: v for k, v in spec.items() if k not in ("kind", "audience", "select")},
-        )
-        for name, spec in sorted(data["channels"].items())
-    }
-    for name in channels:
-        lines[f"channels/{name}"] = line_of_path(tree, ["channels", name]) or 1
-    for key in data["owners"]:
-        lines[f"owners/{key}"] = line_of_path(tree, ["owners", key]) or 1
-    speech = {"zh": {"chars_per_second": 4.0}, "en": {"words_per_minute": 150.0}}
-    return Config(
-        path=path,
-        name=data["name"],
-        default_locale=data["default_locale"],
-        locales=tuple(data["locales"]),
-        base_url=(data.get("base_url") or "").rstrip("/") or None,
-        owners={
-            key: Owner(key, spec["name"], spec.get("github"))
-            for key, spec in data["owners"].items()
-        },
-        taxonomy=taxonomy,
-        default_interval=parse_interval(review.get("default_interval", "180d")),
-        type_intervals={k: parse_interval(v) for k, v in (review.get("intervals") or {}).items()},
-        warn_within=parse_interval(review.get("warn_within", "14d")),
-        channels=channels,
-        speech={**speech, **(data.get("speech") or {})},
-        raw=data,
-        lines=lines,
-    )
-
-
-def _node(spec: dict, parent: str, where: list, tree: Any, lines: dict) -> TaxonomyNode:
-    node_path = f"{parent}/{spec['id']}" if parent else spec["id"]
-    line = line_of_path(tree, where)
-    lines[node_path] = line or 1
-    if spec.get("dtmf") is not None:  # ":" never occurs in a taxonomy path
-        lines[f"dtmf:{node_path}"] = line_of_path(tree, [*where, "dtmf"]) or line or 1
-    title = spec["title"]
-    children = tuple(
-        _node(child, node_path, [*where, "children", i], tree, lines)
-        for i, child in enumerate(spec.get("children") or [])
-    )
-    return TaxonomyNode(
-        id=spec["id"],
-        path=node_path,
-        titles=title if isinstance(title, dict) else {"*": title},
-        dtmf=spec.get("dtmf"),
-        children=children,
-        line=line,
-    )
-
-
-def _check_consistency(config: Config, tree: Any) -> None:
-    """Relations inside kbctl.yaml that a schema cannot express."""
-    if config.default_locale not in config.locales:
-        # `tree`, not `config.raw`: only the round-trip tree knows lines.
-        raise UsageError(
-            f"default_locale {config.default_locale!r} is not in locales",
-            path=CONFIG_NAME, line=line_of_path(tree, ["default_locale"]),
-        )
-    seen: set[str] = set()
-    for node in _all_nodes(config.taxonomy):  # not `config.nodes`: a dict hides repeats
-        if node.path in seen:
-            raise UsageError(f"taxonomy path {node.path!r} appears twice",
-                             path=CONFIG_NAME, line=node.line)
-        seen.add(node.path)
-    for channel in config.channels.values():
-        site = channel.options.get("site")
-        if site is not None and (site not in config.channels or config.channels[site].kind != "site"):
-            raise UsageError(
-                f"channel {channel.name!r}: site {site!r} is not a site channel",
-                path=CONFIG_NAME, line=config.lines.get(f"channels/{channel.name}"),
-            )
+    return parse_config(root)
