@@ -89,8 +89,9 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         render.RENDER_CACHE.update(cache.load(root, RENDER_CACHE_NAME, render_key))
     written: dict[str, int] = {}
     for channel in stale:
+        reusable = _intact_output(state, channel, out)
         with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-            written[channel.name] = build_channel(kb, channel, as_of, out)
+            written[channel.name] = build_channel(kb, channel, as_of, out, reusable)
         state[channel.name] = {"inputs": _channel_inputs(inputs, channel, out),
                                "manifest": _manifest_digest(out / channel.name)}
     with stage("cache save"):
@@ -106,14 +107,16 @@ def _read_all(found):
     return [(item, read_entry_file(item)) for item in found]
 
 
-def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> ChannelContext:
+def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
+                    reusable: Path | None = None) -> ChannelContext:
     from kbctl.channels import ChannelContext
 
     entries = sorted(carried(kb.valid_entries, channel, as_of), key=lambda e: e.id)
-    return ChannelContext(kb, kb.config, channel, as_of, entries)
+    return ChannelContext(kb, kb.config, channel, as_of, entries, reusable_output=reusable)
 
 
-def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path) -> int:
+def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
+                  reusable: Path | None = None) -> int:
     try:
         staging = staging_folder(out, channel.name)
     except OSError as exc:
@@ -122,7 +125,7 @@ def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path
         writer = ChannelWriter(staging)
         from kbctl.channels import kinds
 
-        kinds()[channel.kind].render(channel_context(kb, channel, as_of), writer)
+        kinds()[channel.kind].render(channel_context(kb, channel, as_of, reusable), writer)
         writer.write_manifest(channel, as_of)
     except BaseException:
         discard(staging)
@@ -190,6 +193,14 @@ def _up_to_date(state: dict, channel: Channel, inputs: str, out: Path) -> bool:
     if not recorded or recorded.get("inputs") != _channel_inputs(inputs, channel, out):
         return False
     return recorded.get("manifest") == _manifest_digest(out / channel.name)
+
+
+def _intact_output(state: dict, channel: Channel, out: Path) -> Path | None:
+    """The channel's output folder if it is exactly as the last build left it (so its pages
+    may be reused), else None."""
+    recorded = (state.get(channel.name) or {}).get("manifest")
+    folder = out / channel.name
+    return folder if recorded and recorded == _manifest_digest(folder) else None
 
 
 def _manifest_digest(folder: Path) -> str | None:

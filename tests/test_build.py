@@ -128,3 +128,29 @@ def test_no_staging_or_old_folders_are_left_in_the_output(tmp_path):
         (kb / "knowledge" / "a.md").write_text(entry_text(id="a", title=title), encoding="utf-8")
         assert build(kb, out, env={"KBCTL_SYNC_DELETE": "1"}).code == 0
     assert sorted(p.name for p in out.iterdir()) == ["agent-portal", "faq-bot", "help-center", "hotline"]
+
+
+def test_pages_reused_in_place_match_a_cold_build(big_kb, tmp_path):
+    """Rebuilding into the same output reuses unchanged pages (same inode: hard-linked), and
+    re-renders every page that shows what changed: the result is a cold build's, byte for byte."""
+    kb = tmp_path / "kb"
+    shutil.copytree(big_kb, kb)
+    out = tmp_path / "out"
+    assert build(kb, out, "--channel", "help-center").code == 0
+    site = out / "help-center" / "zh-CN"
+    target = next((kb / "knowledge").rglob("kb-00016.md"))
+    text = target.read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title: "))
+    showing = [p.parent.name for p in site.glob("kb-*/index.html")
+               if title[7:] in p.read_text("utf-8") and p.parent.name != "kb-00016"]
+    assert showing, "some other page must show kb-00016's title (related, backlinks)"
+    untouched = site / "kb-00100" / "index.html"
+    inode = untouched.stat().st_ino
+    target.write_text(text.replace(title, "title: 全新的标题用于测试"), encoding="utf-8")
+    assert build(kb, out, "--channel", "help-center").code == 0
+    assert untouched.stat().st_ino == inode  # reused, not rewritten
+    for name in showing:
+        assert "全新的标题用于测试" in (site / name / "index.html").read_text("utf-8")
+    shutil.rmtree(kb / ".kbctl")
+    assert build(kb, tmp_path / "cold", "--channel", "help-center", env={"KBCTL_WORKERS": "1"}).code == 0
+    assert tree(out / "help-center") == tree(tmp_path / "cold" / "help-center")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from kbctl.config import Channel, Config
@@ -21,6 +22,9 @@ class ChannelContext:
     as_of: dt.date
     entries: list[Entry]  # carried, ordered by id
     carried_ids: set[str] = field(default_factory=set)
+    # The channel's current output, when it is exactly as the last build left it: unchanged
+    # pages may be hard-linked from there instead of rendered again. None: render everything.
+    reusable_output: Path | None = None
 
     def __post_init__(self) -> None:
         self.carried_ids = {e.id for e in self.entries}

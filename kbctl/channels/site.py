@@ -37,13 +37,16 @@ from kbctl.channels.site_pages import (
     SiteInfo,
     alias_page,
     category_page,
-    entry_page,
+    entry_page_values,
     home_page,
     not_found_page,
+    render_entry_page,
     root_page,
     search_page,
     tag_page,
 )
+from kbctl.channels.site_reuse import PreviousPages, fingerprint, load_previous
+from kbctl.channels.site_reuse import save as save_pages
 from kbctl.channels.site_search import SearchIndex, prepare
 from kbctl.channels.site_strings import block_labels
 from kbctl.checks.links import link_target
@@ -75,10 +78,13 @@ def render(ctx, writer) -> None:
         writer.write("index.html", root_page(site))
         writer.write("404.html", not_found_page(site))
 
+    previous = load_previous(ctx)
     with stage("site pages"):
-        pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder) for e in chunk],
+        pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder, previous) for e in chunk],
                          ctx.entries, meanwhile=navigation_pages)
-    for entry, (files, prepared, renderings) in zip(ctx.entries, pages):
+    save_pages(ctx, {relpath: (digest, sha, prepared)
+                     for *_, (relpath, digest, sha, prepared) in pages if digest})
+    for entry, (files, prepared, renderings, _) in zip(ctx.entries, pages):
         for relpath, digest in files:
             writer.record(relpath, digest, entry.id)
         indexes.setdefault(entry.locale, SearchIndex(entry.locale)).add_prepared(prepared)
@@ -99,22 +105,34 @@ def write_assets(writer) -> None:
         writer.copy(f"assets/{name}", folder / name)
 
 
-def write_entry(ctx, site: SiteInfo, entry: Entry, folder):
-    """Render the entry once for the audience; write its page and files, weigh its search record.
+def write_entry(ctx, site: SiteInfo, entry: Entry, folder, previous: PreviousPages):
+    """Render the entry once for the audience; write (or reuse) its page and files, and weigh
+    its search record.
 
     Runs in a worker process for large sites: it returns what the parent needs (files written
-    with their digests, the prepared search record, renderings for the cache), in entry order.
+    with their digests, the prepared search record, renderings for the cache, the page's
+    fingerprint), in entry order.
     """
     writer = ChannelWriter(folder)
     resolver = Resolver(ctx, entry)
     rendered = render_entry(entry, ctx.channel.audience_rank, resolver,
                             {"block_labels": block_labels(entry.locale)})
-    writer.write(f"{entry.locale}/{entry.id}/index.html", entry_page(site, entry, rendered), entry.id)
+    relpath = f"{entry.locale}/{entry.id}/index.html"
+    values = entry_page_values(site, entry, rendered)
+    category = _category_label(site, entry)
+    digest = fingerprint(values, entry, rendered.text, category)
+    reused = previous.reuse(relpath, digest, folder)
+    if reused is not None:
+        writer.record(relpath, reused[0], entry.id)
+        prepared = reused[1]
+    else:
+        writer.write(relpath, render_entry_page(values), entry.id)
+        prepared = prepare(f"{entry.id}/index.html", entry.title, entry.summary, rendered.text,
+                           entry.questions, entry.tags, category)
     for kb_path in resolver.files:
         writer.copy(file_path(kb_path), ctx.kb.root / kb_path, entry.id)
-    prepared = prepare(f"{entry.id}/index.html", entry.title, entry.summary, rendered.text,
-                       entry.questions, entry.tags, _category_label(site, entry))
-    return list(writer.files.items()), prepared, take_renderings()
+    page = (relpath, digest, writer.files[relpath], prepared)
+    return list(writer.files.items()), prepared, take_renderings(), page
 
 
 def _category_label(site: SiteInfo, entry: Entry) -> str | None:

@@ -118,6 +118,15 @@ def other_homes(maps: SiteMaps) -> dict[str, str]:
 
 # -- entry page ------------------------------------------------------------------------------------
 def entry_page(site: SiteInfo, entry: Entry, rendered: Rendered) -> str:
+    return render_entry_page(entry_page_values(site, entry, rendered))
+
+
+def render_entry_page(values: dict) -> str:
+    return environment().get_template("entry.html").render(**values)
+
+
+def entry_page_values(site: SiteInfo, entry: Entry, rendered: Rendered) -> dict:
+    """Everything the entry template reads: the page is a function of these alone."""
     maps = site.maps
     locale = entry.locale
     page = Page(site, f"{locale}/{entry.id}/index.html", locale)
@@ -144,7 +153,7 @@ def entry_page(site: SiteInfo, entry: Entry, rendered: Rendered) -> str:
                        "title": c.title} for c in translations],
         jsonld=_faq_jsonld(entry, rendered, site.base_url) if entry.type == "faq" else None,
     )
-    return page.render("entry.html", **values)
+    return values
 
 
 def _first_words(text: str, limit: int = 150) -> str:
