@@ -82,6 +82,9 @@ def bench_kbctl(kb: Path, repeat: int) -> dict[str, tuple[float, int]]:
     timed(build)
     results["rebuild, no change"] = median_of(repeat, None, build)
     results["rebuild, one entry edited"] = median_of(repeat, edit, build)
+    site_only = [*build, "--channel", "help-center"]
+    timed(site_only)
+    results["help-center, one entry edited"] = median_of(repeat, edit, site_only)
     return results
 
 
