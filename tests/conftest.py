@@ -125,22 +125,25 @@ def require_shared(name: str) -> Path:
     return path
 
 
-def assert_golden(built: Path, golden: Path) -> None:
+def assert_golden(built: Path, golden: Path, skip: tuple[str, ...] = ()) -> None:
     """`built` must equal the committed tree `golden` byte for byte, file list included.
 
     `KBCTL_UPDATE_GOLDEN=1 python -m pytest …` rewrites the golden tree from the build instead;
-    review that as a diff before committing it.
+    review that as a diff before committing it. `skip`: files left out (verbatim copies of
+    sources, checked elsewhere).
     """
     import difflib
     import shutil
 
     def files(folder: Path) -> dict[str, bytes]:
-        return {p.relative_to(folder).as_posix(): p.read_bytes()
-                for p in sorted(folder.rglob("*")) if p.is_file()}
+        return {rel: p.read_bytes() for p in sorted(folder.rglob("*"))
+                if p.is_file() and (rel := p.relative_to(folder).as_posix()) not in skip}
 
     if os.environ.get("KBCTL_UPDATE_GOLDEN") == "1":
         shutil.rmtree(golden, ignore_errors=True)
-        shutil.copytree(built, golden)
+        for rel, blob in files(built).items():
+            (golden / rel).parent.mkdir(parents=True, exist_ok=True)
+            (golden / rel).write_bytes(blob)
     got, want = files(built), files(golden)
     assert sorted(got) == sorted(want), f"the list of files differs from {golden} (KBCTL_UPDATE_GOLDEN=1 regenerates)"
     for rel, blob in got.items():

@@ -55,6 +55,9 @@ def out(tmp_path_factory) -> Path:
     return folder
 
 
+COPIED_ASSETS = ("assets/site.css", "assets/search.js", "assets/favicon.svg")
+
+
 def files_of(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -66,7 +69,14 @@ def text(out: Path, channel: str, rel: str) -> str:
 # -- golden output ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_golden(out, channel):
-    assert_golden(out / channel, GOLDEN / channel)
+    assert_golden(out / channel, GOLDEN / channel, skip=COPIED_ASSETS)
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_static_assets_are_copied_verbatim(out, channel):
+    for rel in COPIED_ASSETS:
+        source = REPO / "site" / rel.removeprefix("assets/")
+        assert (out / channel / rel).read_bytes() == source.read_bytes()
 
 
 def test_two_builds_are_byte_identical(out, tmp_path):
