@@ -82,7 +82,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
         raise BuildRefused(f"{len(errors)} errors in the content; nothing was written (run kbctl validate)",
-                           diagnostics=errors)
+                           diagnostics=errors, entries=len(kb.entries))
     _attach_git_dates(kb, history[0] if history else _git_dates(root))
     render_key = cache.cache_key(RENDER_CACHE_NAME)
     with stage("render cache load"):

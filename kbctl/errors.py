@@ -34,6 +34,7 @@ class BuildRefused(KbctlError):
 
     exit_code = EXIT_CONTENT
 
-    def __init__(self, message: str, *, diagnostics=()):
+    def __init__(self, message: str, *, diagnostics=(), entries: int = 0):
         super().__init__(message)
         self.diagnostics = list(diagnostics)
+        self.entries = entries

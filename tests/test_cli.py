@@ -106,7 +106,7 @@ def test_exit_0_with_only_warnings(tmp_path):
     root = write_kb(tmp_path / "kb", {"w.md": entry_text("<i>x</i>\n", id="w")})
     result = kbctl("--root", str(root), "validate", "--as-of", "2026-11-22")
     assert result.code == 0
-    assert result.stdout.splitlines()[-1] == "! 1 entries: 0 errors, 1 warnings, 0 notes"
+    assert result.stdout.splitlines()[-1] == "! 1 entry: 0 errors, 1 warning, 0 notes"
 
 
 def test_exit_1_on_errors(kb):

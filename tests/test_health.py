@@ -362,7 +362,7 @@ def test_text_report_is_grouped_by_owner_oldest_due_first(kb, capsys):
                         "owner: team-a")
     assert lines[8] == "team-b — Team B   1 expired"
     assert lines[11] == "(knowledge base)   1 empty-category · 1 owner-unused"
-    assert lines[-2] == "✖ 4 entries: 1 errors, 4 warnings, 1 notes"
+    assert lines[-2] == "✖ 4 entries: 1 error, 4 warnings, 1 note"
 
 
 def test_markdown_report_for_a_tracking_issue(kb, capsys):

@@ -121,7 +121,7 @@ def test_text_is_grouped_by_file_with_a_summary_line():
     assert lines[4] == "knowledge/b.md"
     assert lines[5].split()[:3] == ["-", "error", "unreadable"]
     assert "(knowledge base)" in lines
-    assert lines[-1] == "✖ 2 entries: 2 errors, 1 warnings, 1 notes"
+    assert lines[-1] == "✖ 2 entries: 2 errors, 1 warning, 1 note"
 
 
 def test_text_summary_when_clean():

@@ -34,7 +34,11 @@ def summary_line(summary) -> Text:
         style, mark = "bold green", "✔"
     text = Text(f"{mark} ", style=style)
     text.append(
-        f"{summary.entries} entries: {summary.errors} errors, {summary.warnings} warnings, "
-        f"{summary.infos} notes", style=style,
+        f"{counted(summary.entries, 'entry', 'entries')}: {counted(summary.errors, 'error')}, "
+        f"{counted(summary.warnings, 'warning')}, {counted(summary.infos, 'note')}", style=style,
     )
     return text
+
+
+def counted(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
