@@ -238,7 +238,3 @@ def _assets_digest() -> str:
                 digest.update(path.relative_to(base).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def manifest_entries(folder: Path) -> dict:
-    return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("entries", {})

@@ -7,6 +7,7 @@ not carry become plain text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,12 +40,6 @@ def audience_source(entry: Entry, audience_rank: int) -> str:
         # ivr scripts and unknown blocks never reach a page
     return "\n".join(parts)
 
-
-def has_restricted(entry: Entry, audience_rank: int) -> bool:
-    return any(
-        name in RESTRICTED_BLOCKS and VISIBILITY_RANK[name] <= audience_rank
-        for name, _ in entry.segments
-    )
 
 
 def render_markdown(source: str, entry_path: str, resolve: LinkResolver, env: dict | None = None) -> Rendered:
@@ -86,8 +81,6 @@ _TOUCHED: list[str] = []
 
 
 def _cache_key(entry: Entry, audience_rank: int, targets: tuple, env: dict | None) -> str:
-    import hashlib
-
     material = repr((entry.content_hash, entry.path, audience_rank, targets, sorted((env or {}).items())))
     return hashlib.sha256(material.encode()).hexdigest()
 

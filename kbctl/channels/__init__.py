@@ -50,7 +50,7 @@ def kinds() -> dict[str, ChannelKind]:
     return {"site": site, "faq": faq, "ivr": ivr}
 
 
-def entry_page(entry: Entry) -> str:
+def entry_page_path(entry: Entry) -> str:
     """Where a site channel puts an entry's page (CONTRACT 4 manifest example)."""
     return f"{entry.locale}/{entry.id}/index.html"
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from kbctl.channels import entry_page_path
 from kbctl.channels.site_maps import (
     absolute_url,
     build_maps,
@@ -89,7 +90,7 @@ def render(ctx, writer) -> None:
             writer.record(relpath, digest, entry.id)
         indexes.setdefault(entry.locale, SearchIndex(entry.locale)).add_prepared(prepared)
         remember(renderings)
-        page = f"{entry.locale}/{entry.id}/index.html"
+        page = entry_page_path(entry)
         sitemap.add(page, last_reviewed(entry),
                     {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
     with stage("site search indexes"):
@@ -117,7 +118,7 @@ def write_entry(ctx, site: SiteInfo, entry: Entry, folder, previous: PreviousPag
     resolver = Resolver(ctx, entry)
     rendered = render_entry(entry, ctx.channel.audience_rank, resolver,
                             {"block_labels": block_labels(entry.locale)})
-    relpath = f"{entry.locale}/{entry.id}/index.html"
+    relpath = entry_page_path(entry)
     values = entry_page_values(site, entry, rendered)
     category = _category_label(site, entry)
     digest = fingerprint(values, entry, rendered.text, category)
@@ -182,7 +183,7 @@ class Resolver:
             target = link_target(self.ctx.kb, link)
             if not self.ctx.carries(target):
                 return None  # not on this site: no URL, and the link's own text only
-            url = href("../../", f"{target.locale}/{target.id}/index.html")
+            url = href("../../", entry_page_path(target))
             return url + (f"#{href('', link.anchor)}" if link.anchor else "")
         if link.kind == "anchor":
             return f"#{href('', link.anchor)}" if link.anchor else None

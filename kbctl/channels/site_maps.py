@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
 
+from kbctl.channels import entry_page_path
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve
 from kbctl.config import TaxonomyNode
@@ -144,7 +145,7 @@ def build_maps(ctx) -> SiteMaps:
 
 
 def _card(entry: Entry) -> Card:
-    return Card(entry.id, entry.title, entry.locale, f"{entry.locale}/{entry.id}/index.html",
+    return Card(entry.id, entry.title, entry.locale, entry_page_path(entry),
                 entry.summary or "", entry.type, entry.category)
 
 

@@ -15,6 +15,7 @@ from functools import cache
 import jinja2
 from markupsafe import Markup
 
+from kbctl.channels import entry_page_path
 from kbctl.channels.site_maps import (
     Card,
     SiteMaps,
@@ -117,10 +118,6 @@ def other_homes(maps: SiteMaps) -> dict[str, str]:
 
 
 # -- entry page ------------------------------------------------------------------------------------
-def entry_page(site: SiteInfo, entry: Entry, rendered: Rendered) -> str:
-    return render_entry_page(entry_page_values(site, entry, rendered))
-
-
 def render_entry_page(values: dict) -> str:
     return environment().get_template("entry.html").render(**values)
 
@@ -129,7 +126,7 @@ def entry_page_values(site: SiteInfo, entry: Entry, rendered: Rendered) -> dict:
     """Everything the entry template reads: the page is a function of these alone."""
     maps = site.maps
     locale = entry.locale
-    page = Page(site, f"{locale}/{entry.id}/index.html", locale)
+    page = Page(site, entry_page_path(entry), locale)
     translations = maps.translations.get(entry.id, [])
     same = {locale: page.relpath, **{c.locale: c.path for c in translations}}
     switch = {**other_homes(maps), **same}
@@ -173,7 +170,7 @@ def _faq_jsonld(entry: Entry, rendered: Rendered, base_url: str | None) -> Marku
             "acceptedAnswer": {"@type": "Answer", "text": answer},
         }],
     }
-    url = absolute_url(base_url, f"{entry.locale}/{entry.id}/index.html")
+    url = absolute_url(base_url, entry_page_path(entry))
     if url:
         data["url"] = url
     return Markup(json_for_script(data))

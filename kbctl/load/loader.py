@@ -88,15 +88,6 @@ def _parse_chunk(items: list[tuple[str, bytes, str]], default_locale: str) -> li
     return out
 
 
-def load_entry(found: Found, default_locale: str) -> Parsed:
-    data = read_entry_file(found)
-    if isinstance(data, Diagnostic):
-        return None, [data]
-    text = _decode(found.path, data)
-    if isinstance(text, Diagnostic):
-        return None, [text]
-    return parse_entry(found.path, text, default_locale, hashlib.sha256(data).hexdigest())
-
 
 def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> Parsed:
     fm = frontmatter.parse(path, text)
