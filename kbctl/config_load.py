@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -22,15 +21,18 @@ from kbctl.config import (
     parse_interval,
 )
 from kbctl.errors import UsageError
+from kbctl.load.fastschema import SchemaCheck
 from kbctl.resources import load_schema
 from kbctl.yamlutil import TooComplex, check_depth, line_of_path, roundtrip_yaml, to_plain
 
+if TYPE_CHECKING:
+    import jsonschema
+
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = load_schema("config.schema.json")
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+def _schema() -> SchemaCheck:
+    # The fast check spares a valid kbctl.yaml the import of jsonschema (kbctl/load/fastschema.py).
+    return SchemaCheck(load_schema("config.schema.json"))
 
 
 def parse_config(root: Path) -> Config:
@@ -64,7 +66,7 @@ def parse_config(root: Path) -> Config:
     if not isinstance(tree, dict):
         raise UsageError("must be a mapping of settings", path=CONFIG_NAME, line=1)
     data = to_plain(tree)
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(_schema().errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = _most_specific(errors[0])
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
@@ -88,6 +90,8 @@ def _error_location(error: jsonschema.ValidationError) -> list:
 
 
 def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    import jsonschema  # only ever reached with an error, when jsonschema is loaded already
+
     best = jsonschema.exceptions.best_match([error])
     return best or error
 

@@ -102,6 +102,7 @@ class Entry:
     segments: list[tuple[str | None, str]] = field(default_factory=list)  # (block name, text)
     content_hash: str = ""
     git_date: dt.date | None = None
+    interface: str = ""  # digest of what others can see of it (kbctl/load/interface.py)
 
     # -- fields, with the contract's defaults ------------------------------------------------
     def line_of(self, key: str) -> int | None:

@@ -112,16 +112,20 @@ def menus(kb, as_of):
 
 
 def _key_clashes(kb):
-    def siblings(nodes, parent):
-        taken = {}
-        for node in nodes:
-            if node.dtmf and node.dtmf in taken:
-                where = f"under {parent!r}" if parent else "at the top level"
-                yield rule("ivr-menu").diag(
-                    CONFIG_NAME, kb.config.lines.get(f"dtmf:{node.path}", node.line),
-                    f"dtmf {node.dtmf!r} of {node.path!r} is also used by {taken[node.dtmf]!r} {where}")
-            elif node.dtmf:
-                taken[node.dtmf] = node.path
-            yield from siblings(node.children, node.path)
+    yield from _sibling_clashes(kb.config, kb.config.taxonomy, "")
 
-    yield from siblings(kb.config.taxonomy, "")
+
+def _sibling_clashes(config, nodes, parent):
+    """A module-level function, not a closure calling itself: such a closure is a reference
+    cycle, which kept the whole knowledge base alive until the interpreter's final collection
+    (0.2 s spent after a 10,000-entry validate had printed its findings)."""
+    taken = {}
+    for node in nodes:
+        if node.dtmf and node.dtmf in taken:
+            where = f"under {parent!r}" if parent else "at the top level"
+            yield rule("ivr-menu").diag(
+                CONFIG_NAME, config.lines.get(f"dtmf:{node.path}", node.line),
+                f"dtmf {node.dtmf!r} of {node.path!r} is also used by {taken[node.dtmf]!r} {where}")
+        elif node.dtmf:
+            taken[node.dtmf] = node.path
+        yield from _sibling_clashes(config, node.children, node.path)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
+from kbctl.load.fastschema import SchemaCheck
 from kbctl.model import Diagnostic
 from kbctl.resources import inline_refs, load_schema
 from kbctl.rules import rule
 from kbctl.yamlutil import TooComplex, load_front_matter, top_level_key_lines
+
+if TYPE_CHECKING:
+    import jsonschema
 
 MAX_FRONT_MATTER = 256 * 1024
 DATE_KEYS = ("last_reviewed", "review_by", "valid_from", "valid_to")
@@ -31,10 +34,13 @@ class FrontMatter:
 
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = inline_refs(load_schema("entry.schema.json"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+def _schema() -> SchemaCheck:
+    return SchemaCheck(inline_refs(load_schema("entry.schema.json")))
+
+
+def schema_errors(data: dict[str, Any]) -> list[jsonschema.ValidationError]:
+    """jsonschema's findings on the front matter, in report order."""
+    return sorted(_schema().errors(data), key=_error_order)
 
 
 def split(text: str) -> tuple[str, str, int] | str:
@@ -121,7 +127,7 @@ def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], boo
     bad_keys: set[str] = set()
     data = {str(k): v for k, v in data.items()}
     reported: set[tuple] = set()
-    for error in sorted(_validator().iter_errors(data), key=_error_order):
+    for error in schema_errors(data):
         # One finding per value: '2026/09/01' fails both `pattern` and `format`, '' both
         # `minLength` and `pattern`; saying so twice is noise.
         where = tuple(map(str, error.absolute_path))
