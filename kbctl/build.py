@@ -1,18 +1,19 @@
 """`kbctl build`: validate → select per channel → render → write atomically → manifest.
 
 Gathers everything before writing anything: a refused build touches no file of the output.
-A channel whose inputs (entry bytes, git history, config, templates, date) are those of the
-last build, and whose output is still as that build left it, is not built again.
+A channel whose inputs (entry bytes, git history, config, templates, date, linked files) are
+those of the last build, and whose output is still as that build left it, is not built again;
+after an edit of answers' text only, its few affected files are patched (kbctl/patch.py).
+Entry files are read only where their stat changed since the last build (git's index idea).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import subprocess
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from kbctl.config import CONFIG_NAME, Channel, Config
 from kbctl.errors import BuildRefused, UsageError
 from kbctl.load.discover import discover
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
-from kbctl.output import ChannelWriter, discard, staging_folder, swap_in
+from kbctl.output import ChannelWriter, OutputSnapshot, discard, staging_folder, swap_in
 from kbctl.publish import carried
 from kbctl.resources import data_dir
 from kbctl.timing import stage
@@ -43,6 +44,7 @@ class BuildResult:
     diagnostics: list[Diagnostic]
     written: dict[str, int]  # channel -> number of files
     unchanged: list[str] = field(default_factory=list)  # channels already up to date
+    patched: dict[str, int] = field(default_factory=dict)  # channel -> files updated in place
 
 
 def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
@@ -59,21 +61,65 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     channels = select_channels(config, channel_names)
     state = cache.load(root, STATE_NAME, cache.cache_key("state"))
     found = discover(root)
-    signature = _stat_signature(root, found)
-    raw = None
-    if state.get("_stat") != signature:
-        raw = _read_all(found)
-        state["_stat"], state["_content"] = signature, _content_digest(root, raw)
-    inputs = _inputs_digest(root, state["_content"], as_of)
-    stale = [c for c in channels if not _up_to_date(state, c, inputs, out)]
+    scan = scan_inputs(root, found, state)
+    world = world_digest(root, as_of, state.get("_assets", ()))
+    stale = [c for c in channels if not _up_to_date(state, c, world, scan.content, out)]
     if not stale:
+        if scan.stats != state.get("_stats"):  # touched, not changed: remember the new stats
+            state["_stats"] = scan.stats
+            cache.save(root, STATE_NAME, cache.cache_key("state"), state)
         return BuildResult(None, [], {}, [c.name for c in channels])
-    from kbctl import render
-    from kbctl.checks import run_validate
-    from kbctl.load.loader import load_kb
+    from kbctl.patch import patch_bodies, save_seeds
 
-    if raw is None:
-        raw = _read_all(found)
+    unchanged = [c.name for c in channels if c not in stale]
+    with stage("patch (answer text only)"):
+        patched = patch_bodies(root, config, out, state, stale, scan, world)
+    if patched is not None:
+        return BuildResult(None, state.get("_warnings", []), {}, unchanged, patched)
+    kb, diagnostics = _load_and_check(root, config, as_of, found, scan)
+    assets = linked_files(kb)
+    if assets != list(state.get("_assets", ())):
+        world = world_digest(root, as_of, assets)
+    written: dict[str, int] = {}
+    for channel in stale:
+        reusable = _intact_output(state, channel, out)
+        with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
+            with renderings(root, channel):
+                written[channel.name], seeds = build_channel(kb, channel, as_of, out, reusable)
+            save_seeds(root, channel, seeds)
+        state[channel.name] = _channel_record(channel, world, scan.content, out)
+    state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
+                 _interfaces={e.path: e.interface for e in kb.entries},
+                 _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
+                 _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
+    cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    return BuildResult(kb, diagnostics, written, unchanged)
+
+
+@contextmanager
+def renderings(root: Path, channel: Channel):
+    """The channel's cached renderings (by content, audience and link targets), loaded for its
+    build and saved after it. One channel's at a time: all four together peaked above 1 GB."""
+    from kbctl import render
+
+    name, key = f"{RENDER_CACHE_NAME}-{channel.name}", cache.cache_key(RENDER_CACHE_NAME)
+    with stage("render cache load"):
+        render.RENDER_CACHE.update(cache.load(root, name, key))
+    try:
+        yield
+        with stage("render cache save"):
+            cache.save(root, name, key, render.used_renderings())
+    finally:
+        render.forget_renderings()
+
+
+def _load_and_check(root: Path, config: Config, as_of: dt.date, found, scan: Scan):
+    """The knowledge base, validated (refused on errors), with git dates attached."""
+    from kbctl.checks import run_validate
+    from kbctl.load.loader import load_kb, read_entry_file
+
+    raw = [(item, scan.read[item.path] if item.path in scan.read else read_entry_file(item))
+           for item in found]
     history: list = []  # git history is read while workers parse the entries
     with stage("load (+ git history)"):
         kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(_git_dates(root)))
@@ -84,27 +130,12 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         raise BuildRefused(f"{len(errors)} errors in the content; nothing was written (run kbctl validate)",
                            diagnostics=errors, entries=len(kb.entries))
     _attach_git_dates(kb, history[0] if history else _git_dates(root))
-    render_key = cache.cache_key(RENDER_CACHE_NAME)
-    with stage("render cache load"):
-        render.RENDER_CACHE.update(cache.load(root, RENDER_CACHE_NAME, render_key))
-    written: dict[str, int] = {}
-    for channel in stale:
-        reusable = _intact_output(state, channel, out)
-        with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-            written[channel.name] = build_channel(kb, channel, as_of, out, reusable)
-        state[channel.name] = {"inputs": _channel_inputs(inputs, channel, out),
-                               "manifest": _manifest_digest(out / channel.name)}
-    with stage("cache save"):
-        cache.save(root, RENDER_CACHE_NAME, render_key, render.used_renderings())
-        cache.save(root, STATE_NAME, cache.cache_key("state"), state)
-    unchanged = [c.name for c in channels if c not in stale]
-    return BuildResult(kb, diagnostics, written, unchanged)
+    return kb, diagnostics
 
 
-def _read_all(found):
-    from kbctl.load.loader import read_entry_file
-
-    return [(item, read_entry_file(item)) for item in found]
+def linked_files(kb: KnowledgeBase) -> list[str]:
+    """Files (images, documents) the answers link to: channels copy them, checks look for them."""
+    return sorted({link.target for e in kb.entries for link in e.links if link.kind == "file"})
 
 
 def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
@@ -116,7 +147,8 @@ def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
 
 
 def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
-                  reusable: Path | None = None) -> int:
+                  reusable: Path | None = None) -> tuple[int, object]:
+    """Write the channel; return its number of files and its seeds (kbctl/patch.py)."""
     try:
         staging = staging_folder(out, channel.name)
     except OSError as exc:
@@ -125,13 +157,13 @@ def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path
         writer = ChannelWriter(staging)
         from kbctl.channels import kinds
 
-        kinds()[channel.kind].render(channel_context(kb, channel, as_of, reusable), writer)
+        seeds = kinds()[channel.kind].render(channel_context(kb, channel, as_of, reusable), writer)
         writer.write_manifest(channel, as_of)
     except BaseException:
         discard(staging)
         raise
     swap_in(staging, out / channel.name, trash=kb.root / cache.CACHE_DIR / "trash")
-    return len(writer.files)
+    return len(writer.files), seeds
 
 
 def _git_dates(root: Path):
@@ -150,47 +182,82 @@ def _attach_git_dates(kb: KnowledgeBase, dates) -> None:
 
 # -- knowing when a channel is already up to date ------------------------------------------------
 
-def _stat_signature(root: Path, found) -> str:
-    """Size and modification time of kbctl.yaml and every entry file, as git's index keeps
-    them: when none changed, the content digest recorded with them still holds, and a
-    no-change rebuild need not read 10,000 files."""
-    digest = hashlib.sha256()
+@dataclass
+class Scan:
+    """The entry files as this run finds them, read only where their stat changed."""
+
+    stats: dict[str, tuple]  # path -> (size, mtime, inode), as git's index keeps them
+    shas: dict[str, str | None]  # path -> sha256 of the bytes (None: unreadable)
+    read: dict[str, bytes | Diagnostic]  # the files this run had to read
+    changed: list[str]  # entries whose bytes differ from the last build's
+    added_or_removed: bool
+    content: str  # digest of every entry's bytes
+
+
+def scan_inputs(root: Path, found, state: dict) -> Scan:
+    """Stat every entry file and read only those whose size, time or inode changed: a rebuild
+    after one edit reads one file, not 10,000 (git's index idea)."""
+    from kbctl.load.loader import read_entry_file
+
+    old_stats, old_shas = state.get("_stats", {}), state.get("_shas", {})
+    stats, shas, read, changed = {}, {}, {}, []
     base = f"{root}{os.sep}"
-    for path in [CONFIG_NAME, *(f.path for f in found)]:
-        try:
-            stat = os.stat(base + path)
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
-        except OSError:
-            digest.update(f"{path}\0missing\n".encode())
-    return digest.hexdigest()
+    for item in found:
+        stats[item.path] = stat = _stat(base + item.path)
+        if stat is not None and old_stats.get(item.path) == stat and item.path in old_shas:
+            shas[item.path] = old_shas[item.path]
+            continue
+        read[item.path] = data = read_entry_file(item)
+        shas[item.path] = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
+        if item.path not in old_shas or shas[item.path] != old_shas[item.path]:
+            changed.append(item.path)
+    added_or_removed = shas.keys() != old_shas.keys()
+    return Scan(stats, shas, read, changed, added_or_removed, _content_digest(shas))
 
 
-def _content_digest(root: Path, raw) -> str:
-    from kbctl.load.loader import digests_of
-
-    digest = hashlib.sha256((root / CONFIG_NAME).read_bytes())
-    for path, sha in sorted(digests_of(raw).items()):
-        digest.update(f"{path}\0{sha}\n".encode())
-    for item, data in raw:
-        if not isinstance(data, bytes):
-            digest.update(f"{item.path}\0unreadable\n".encode())
-    return digest.hexdigest()
+def _stat(path: str) -> tuple | None:
+    try:
+        stat = os.stat(path)  # a string, not a Path: this runs 10,000 times
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
-def _inputs_digest(root: Path, content: str, as_of: dt.date) -> str:
-    digest = hashlib.sha256(f"{__version__}\n{as_of.isoformat()}\n{content}\n".encode())
+def _content_digest(shas: dict[str, str | None]) -> str:
+    text = "".join(f"{path}\0{sha}\n" for path, sha in sorted(shas.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def world_digest(root: Path, as_of: dt.date, assets) -> str:
+    """Every input but the entries' bytes: kbctl, the date, kbctl.yaml, git HEAD (git dates
+    feed pages), templates and site assets, and the stat of every file the answers link to."""
+    digest = hashlib.sha256(f"{__version__}\n{as_of.isoformat()}\n".encode())
+    try:
+        digest.update((root / CONFIG_NAME).read_bytes())
+    except OSError:
+        digest.update(b"no config")
     digest.update(_git_head(root).encode())
     digest.update(_assets_digest().encode())
+    base = f"{root}{os.sep}"
+    for path in assets:
+        digest.update(f"{path}\0{_stat(base + path)}\n".encode())
     return digest.hexdigest()
 
 
-def _channel_inputs(inputs: str, channel: Channel, out: Path) -> str:
-    return hashlib.sha256(f"{inputs}\n{channel.name}\n{out.resolve()}".encode()).hexdigest()
+def _channel_world(world: str, channel: Channel, out: Path) -> str:
+    return hashlib.sha256(f"{world}\n{channel.name}\n{out.resolve()}".encode()).hexdigest()
 
 
-def _up_to_date(state: dict, channel: Channel, inputs: str, out: Path) -> bool:
+def _channel_record(channel: Channel, world: str, content: str, out: Path) -> dict:
+    return {"world": _channel_world(world, channel, out), "content": content,
+            "manifest": _manifest_digest(out / channel.name)}
+
+
+def _up_to_date(state: dict, channel: Channel, world: str, content: str, out: Path) -> bool:
     recorded = state.get(channel.name)
-    if not recorded or recorded.get("inputs") != _channel_inputs(inputs, channel, out):
+    if not recorded or recorded.get("world") != _channel_world(world, channel, out):
+        return False
+    if recorded.get("content") != content:
         return False
     return recorded.get("manifest") == _manifest_digest(out / channel.name)
 
@@ -204,19 +271,8 @@ def _intact_output(state: dict, channel: Channel, out: Path) -> Path | None:
 
 
 def _manifest_digest(folder: Path) -> str | None:
-    """The output as the last build left it: its manifest, and the size and modification time
-    of every file the manifest lists (a stat each: 0.05 s for 10,000 files, where hashing
-    them would take seconds). A file edited or deleted by hand makes the channel rebuild."""
-    try:
-        manifest = (folder / "manifest.json").read_bytes()
-        digest = hashlib.sha256(manifest)
-        base = f"{folder}{os.sep}"
-        for relpath in json.loads(manifest).get("files", {}):
-            stat = os.stat(base + relpath)  # strings, not Paths: this runs 10,000 times
-            digest.update(f"{relpath}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    except (OSError, ValueError, AttributeError):
-        return None
-    return digest.hexdigest()
+    snapshot = OutputSnapshot.take(folder)
+    return snapshot.digest() if snapshot else None
 
 
 def _git_head(root: Path) -> str:

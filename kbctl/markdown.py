@@ -7,10 +7,16 @@ import unicodedata
 from functools import cache
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_core import StateCore
 from mdit_py_plugins.container import container_plugin
 
 from kbctl.model import RESTRICTED_BLOCKS
+
+try:
+    import markdown_it_pyrs
+except ImportError:  # optional: markdown-it-py then reads and renders everything
+    markdown_it_pyrs = None
 
 _NOT_SLUG = re.compile(r"[^\w\- ]", re.UNICODE)
 
@@ -39,17 +45,25 @@ def _heading_ids(state: StateCore) -> None:
         token.attrSet("id", base if count == 0 else f"{base}-{count}")
 
 
+def restricted_block_open(name: str, env: dict | None) -> str:
+    """The HTML that opens a `::: name` block: a marked section with the block's label."""
+    label = (env or {}).get("block_labels", {}).get(name, name)
+    return (
+        f'<section class="kb-restricted kb-restricted-{name}" data-visibility="{name}">'
+        f'<p class="kb-restricted-label">{escapeHtml(label)}</p>\n'
+    )
+
+
+RESTRICTED_BLOCK_CLOSE = "</section>\n"
+
+
 def _restricted_container(md: MarkdownIt, name: str) -> None:
     """Render `::: internal` … `:::` as a marked section (only reached when the channel may show it)."""
 
     def render(self, tokens, idx, _options, env):
         if tokens[idx].nesting == 1:
-            label = (env or {}).get("block_labels", {}).get(name, name)
-            return (
-                f'<section class="kb-restricted kb-restricted-{name}" data-visibility="{name}">'
-                f'<p class="kb-restricted-label">{md.utils.escapeHtml(label)}</p>\n'
-            )
-        return "</section>\n"
+            return restricted_block_open(name, env)
+        return RESTRICTED_BLOCK_CLOSE
 
     container_plugin(md, name, render=render)
 
@@ -72,18 +86,24 @@ def _inline_where_needed(state: StateCore) -> None:
             md.inline.parse(token.content, md, state.env, token.children)
 
 
-def _fast_tree():
-    """markdown-it.rs (markdown-it-pyrs), where installed: the same CommonMark reading as
-    markdown-it-py, in Rust. Only checks use it (tests hold the two readings equal); every
-    page is still rendered by markdown-it-py."""
-    try:
-        from markdown_it_pyrs import MarkdownIt as RustMarkdownIt
-    except ImportError:
+# markdown-it.rs (markdown-it-pyrs), where installed: the same CommonMark reading as
+# markdown-it-py, in Rust, several times faster.
+fast_version: str | None = markdown_it_pyrs.__version__ if markdown_it_pyrs else None
+
+
+def _rust_parser(*extensions: str):
+    if markdown_it_pyrs is None:
         return None
-    return RustMarkdownIt("commonmark").enable("strikethrough").tree
+    return markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["strikethrough", *extensions])
 
 
-fast_tree = _fast_tree()
+# Checks read bodies with markdown-it.rs' tree (tests hold the two readings equal).
+_reader = _rust_parser()
+fast_tree = _reader.tree if _reader is not None else None
+# kbctl.render takes a page's HTML from markdown-it.rs where the source has only constructs
+# on which the two render alike: the dialect of `parser(html=True)`, tables included.
+_pages = _rust_parser("table")
+fast_page_html = _pages.render if _pages is not None else None
 
 
 @cache

@@ -23,3 +23,9 @@ def stage(name: str):
         now = time.perf_counter()
         print(f"kbctl timing: {name:<28} {now - start:7.3f} s  (at {now - _STARTED:6.2f} s)",
               file=sys.stderr)
+
+
+def note(message: str) -> None:
+    """A fact worth knowing when profiling (why a fast path was not taken)."""
+    if ENABLED:
+        print(f"kbctl timing: {message}", file=sys.stderr)

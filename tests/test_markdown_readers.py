@@ -65,3 +65,20 @@ def test_lines_and_levels_are_right():
         ("entry", "two", 5, 0), ("entry", "v", 15, 4), ("entry-path", "other.md", 6, 0),
         ("external", "https://example.com", 6, 0), ("file", "knowledge/files/a.png", 5, 0),
     ]
+
+
+@pytest.mark.parametrize("source", [
+    *(text for name, text in sorted(CASES.items()) if name != "blocks"),
+    "", "\n", "no final newline [x](kb:x)", "text\n\n\n", "```\n:: not a marker\n```\n",
+])
+def test_a_body_without_markers_reads_as_through_the_block_scan(source):
+    """`analyse` skips the block scan where there is no `:::`; it must find the same."""
+    assert ":::" not in source
+    plain = body._analyse_plain("knowledge/e.md", source, 5)
+    scanned = body._analyse_with_blocks("knowledge/e.md", "e", source, 5)
+    assert plain == scanned
+
+
+def test_line_counter_takes_offsets_in_any_order():
+    counter = body._LineCounter(b"a\nb\nc\n")
+    assert [counter.before(o) for o in (0, 2, 5, 1, 6, 4)] == [0, 1, 2, 0, 3, 2]

@@ -143,8 +143,12 @@ class Server:
             self._report(refused.diagnostics)
             return False
         count = result.written.get(channel.name)
-        self.log(f"built {channel.name}: {count} files" if count is not None
-                 else f"{channel.name} is up to date")
+        if count is not None:
+            self.log(f"built {channel.name}: {count} files")
+        elif channel.name in result.patched:
+            self.log(f"updated {channel.name}: {result.patched[channel.name]} files (answer text only)")
+        else:
+            self.log(f"{channel.name} is up to date")
         return True
 
     def _report(self, errors) -> None:

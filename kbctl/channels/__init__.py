@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +49,17 @@ def kinds() -> dict[str, ChannelKind]:
     from kbctl.channels import faq, ivr, site
 
     return {"site": site, "faq": faq, "ivr": ivr}
+
+
+Patcher = Callable[..., tuple[dict[str, bytes], dict[str, bytes]]]
+
+
+def patchers() -> dict[str, Patcher]:
+    """Per kind: (seed rows, edited entries) -> (files to replace, rows to update), for edits
+    of answers' text only (kbctl/patch.py). Imports no more than a patch needs."""
+    from kbctl.channels import faq, replay, site_patch
+
+    return {"site": site_patch.patch, "faq": faq.patch, "ivr": replay.unaffected}
 
 
 def entry_page_path(entry: Entry) -> str:

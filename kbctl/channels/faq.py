@@ -16,35 +16,109 @@ mailto or tel.
 from __future__ import annotations
 
 import json
+import pickle
 import re
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from kbctl.channels import entry_url
+from kbctl.channels.replay import RecordingResolver, ReplayResolver
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve as resolve_id
 from kbctl.config import Channel
 from kbctl.model import Entry, Link
 from kbctl.parallel import fork_map
 from kbctl.publish import eligible
-from kbctl.render import LinkResolver, remember, render_entry, take_renderings
+from kbctl.render import LinkResolver, Rendered, remember, render_entry, take_renderings
 
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)
 
 
-def render(ctx, writer) -> None:
+def render(ctx, writer) -> FaqSeeds:
     pages = SitePages(ctx)
+    seeds = FaqSeeds(ctx.channel.audience_rank)
     take_renderings()  # start the workers with nothing pending from other channels
     for locale, entries in ctx.by_locale().items():
-        relpath = f"faq.{locale}.json"
-        records = fork_map(lambda chunk: [(faq_record(ctx, pages, e), take_renderings()) for e in chunk],
+        results = fork_map(lambda chunk: [(*record_text(ctx, pages, e), take_renderings()) for e in chunk],
                            entries)
-        for _, renderings in records:
+        records = []
+        for entry, (text, seen, renderings) in zip(entries, results):
             remember(renderings)
-        data = {"locale": locale, "entries": [record for record, _ in records]}
-        writer.write(relpath, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            seeds.where[entry.id] = (locale, len(records), seen)
+            records.append(text)
+        seeds.records[locale] = records
+        relpath = faq_path(locale)
+        writer.write(relpath, faq_file(locale, records))
         # One file serves every entry of the locale; the manifest maps each of them to it.
         for entry in entries:
             writer.entries[entry.id].append(relpath)
+    return seeds
+
+
+def faq_path(locale: str) -> str:
+    return f"faq.{locale}.json"
+
+
+def faq_file(locale: str, records: list[str]) -> str:
+    """`{"locale": …, "entries": [records]}` as json.dumps(indent=2) writes it, from records
+    serialized one by one (`record_json`), so that one can change without the others."""
+    if not records:
+        return json.dumps({"locale": locale, "entries": []}, ensure_ascii=False, indent=2) + "\n"
+    head = json.dumps({"locale": locale}, ensure_ascii=False, indent=2)[:-2]
+    return f'{head},\n  "entries": [\n' + ",\n".join(records) + "\n  ]\n}\n"
+
+
+def record_json(record: dict) -> str:
+    """One record as it sits in the file: two levels deep (JSON strings hold no newline)."""
+    return textwrap.indent(json.dumps(record, ensure_ascii=False, indent=2), "    ")
+
+
+def record_text(ctx, pages: SitePages, entry: Entry) -> tuple[str, dict]:
+    """The entry's record as JSON, and the answers its link resolver gave (to replay)."""
+    resolver = RecordingResolver(link_resolver(ctx, pages, entry))
+    return record_json(faq_record(ctx, pages, entry, resolver)), resolver.seen
+
+
+@dataclass
+class FaqSeeds:
+    """What a full build leaves for answer-text edits (rows of kbctl/seedstore.py): each
+    record as JSON, and the answers its links were given."""
+
+    audience_rank: int
+    records: dict[str, list[str]] = field(default_factory=dict)  # locale -> records
+    where: dict[str, tuple[str, int, dict]] = field(default_factory=dict)  # id -> (locale, n, seen)
+
+    def rows(self) -> Iterator[tuple[str, bytes]]:
+        yield "faq", _dump(self.audience_rank)
+        for entry_id, where in self.where.items():
+            yield f"record/{entry_id}", _dump(where)
+        for locale, records in self.records.items():
+            yield f"records/{locale}", _dump(records)
+
+
+def patch(rows, entries: list[Entry]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The FAQ files that change when `entries` (same interfaces) have new bodies, and the
+    rows that change with them: records differ only in their answer fields."""
+    audience_rank = pickle.loads(rows.get("faq"))
+    records: dict[str, list[str]] = {}
+    for entry in entries:
+        where = rows.get(f"record/{entry.id}")
+        if where is None:
+            continue  # not carried
+        locale, number, seen = pickle.loads(where)
+        if locale not in records:
+            records[locale] = pickle.loads(rows.get(f"records/{locale}"))
+        record = json.loads(records[locale][number])
+        record.update(answer_fields(render_entry(entry, audience_rank, ReplayResolver(seen))))
+        records[locale][number] = record_json(record)
+    files = {faq_path(locale): faq_file(locale, texts).encode("utf-8") for locale, texts in sorted(records.items())}
+    return files, {f"records/{locale}": _dump(texts) for locale, texts in records.items()}
+
+
+def _dump(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class SitePages:
@@ -71,16 +145,15 @@ def target_site(config, channel: Channel) -> Channel | None:
     return public[0] if public else None
 
 
-def faq_record(ctx, pages: SitePages, entry: Entry) -> dict:
-    rendered = render_entry(entry, ctx.channel.audience_rank, link_resolver(ctx, pages, entry))
+def faq_record(ctx, pages: SitePages, entry: Entry, resolver: LinkResolver | None = None) -> dict:
+    rendered = render_entry(entry, ctx.channel.audience_rank, resolver or link_resolver(ctx, pages, entry))
     return {
         "id": entry.id,
         "type": entry.type,
         "question": entry.title,
         "questions": entry.questions,
         "summary": entry.summary or None,
-        "answer": rendered.text,
-        "answer_html": rendered.html,
+        **answer_fields(rendered),
         "category": entry.category,
         "category_title": category_title(ctx.config, entry),
         "tags": entry.tags,
@@ -88,6 +161,11 @@ def faq_record(ctx, pages: SitePages, entry: Entry) -> dict:
         "updated": last_verified(entry),
         "url": pages.url(entry),
     }
+
+
+def answer_fields(rendered: Rendered) -> dict:
+    """The only fields of a record that its entry's body decides."""
+    return {"answer": rendered.text, "answer_html": rendered.html}
 
 
 def link_resolver(ctx, pages: SitePages, entry: Entry) -> LinkResolver:

@@ -22,18 +22,20 @@ from collections.abc import Iterator
 
 from kbctl.channels import vxml
 from kbctl.channels.ivr_phrases import language_line, phrases
+from kbctl.channels.replay import Unaffected
 from kbctl.ivrmenu import KEYS, Menu, Option, build_menu, walk
 from kbctl.model import Entry
 
 MAIN = "main.vxml"
 
 
-def render(ctx, writer) -> None:
+def render(ctx, writer) -> Unaffected:
     operator = ctx.channel.options.get("operator")
     trees = locale_menus(ctx)
     for locale, main in trees.items():
         _write_locale(writer, locale, main, operator)
     writer.write("index.vxml", index_document(trees, ctx.config.default_locale, operator))
+    return Unaffected()  # scripts, summaries and titles only: no answer's text reaches a call
 
 
 def locale_menus(ctx) -> dict[str, Menu]:

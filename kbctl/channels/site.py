@@ -24,6 +24,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from kbctl.channels import entry_page_path
+from kbctl.channels.replay import RecordingResolver
 from kbctl.channels.site_maps import (
     absolute_url,
     build_maps,
@@ -37,8 +38,9 @@ from kbctl.channels.site_maps import (
 from kbctl.channels.site_pages import (
     SiteInfo,
     alias_page,
+    answer_values,
     category_page,
-    entry_page_values,
+    entry_page_frame,
     home_page,
     not_found_page,
     render_entry_page,
@@ -46,9 +48,10 @@ from kbctl.channels.site_pages import (
     search_page,
     tag_page,
 )
+from kbctl.channels.site_patch import SiteSeeds, page_seed, search_index_path
 from kbctl.channels.site_reuse import PreviousPages, fingerprint, load_previous
 from kbctl.channels.site_reuse import save as save_pages
-from kbctl.channels.site_search import SearchIndex, prepare
+from kbctl.channels.site_search import SearchIndex, prepare_entry
 from kbctl.channels.site_strings import block_labels
 from kbctl.checks.links import link_target
 from kbctl.model import Entry, Link
@@ -84,20 +87,25 @@ def render(ctx, writer) -> None:
         pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder, previous) for e in chunk],
                          ctx.entries, meanwhile=navigation_pages)
     save_pages(ctx, {relpath: (digest, sha, prepared)
-                     for *_, (relpath, digest, sha, prepared) in pages if digest})
-    for entry, (files, prepared, renderings, _) in zip(ctx.entries, pages):
+                     for *_, (relpath, digest, sha, prepared), _ in pages if digest})
+    seeds = SiteSeeds(ctx.channel.audience_rank, site.base_url)
+    for entry, (files, prepared, renderings, _, seed) in zip(ctx.entries, pages):
         for relpath, digest in files:
             writer.record(relpath, digest, entry.id)
-        indexes.setdefault(entry.locale, SearchIndex(entry.locale)).add_prepared(prepared)
+        index = indexes.setdefault(entry.locale, SearchIndex(entry.locale))
+        seeds.add(entry.id, seed, entry.locale, len(index.docs))
+        index.add_prepared(prepared)
         remember(renderings)
         page = entry_page_path(entry)
         sitemap.add(page, last_reviewed(entry),
                     {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
     with stage("site search indexes"):
         for locale, index in indexes.items():
-            writer.write(f"assets/search-index.{locale}.js", index.script())
+            seeds.search[locale] = pieces = index.pieces()
+            writer.write(search_index_path(locale), pieces.script())
     sitemap.write(writer)
     writer.write("robots.txt", robots(site))
+    return seeds
 
 
 def write_assets(writer) -> None:
@@ -112,14 +120,17 @@ def write_entry(ctx, site: SiteInfo, entry: Entry, folder, previous: PreviousPag
 
     Runs in a worker process for large sites: it returns what the parent needs (files written
     with their digests, the prepared search record, renderings for the cache, the page's
-    fingerprint), in entry order.
+    fingerprint, and the seed from which the page is made again when only the answer's text
+    changes: kbctl/channels/site_patch.py), in entry order.
     """
     writer = ChannelWriter(folder)
     resolver = Resolver(ctx, entry)
-    rendered = render_entry(entry, ctx.channel.audience_rank, resolver,
+    recorder = RecordingResolver(resolver)
+    rendered = render_entry(entry, ctx.channel.audience_rank, recorder,
                             {"block_labels": block_labels(entry.locale)})
     relpath = entry_page_path(entry)
-    values = entry_page_values(site, entry, rendered)
+    frame = entry_page_frame(site, entry)
+    values = {**frame, **answer_values(site.base_url, entry, rendered)}
     category = _category_label(site, entry)
     digest = fingerprint(values, entry, rendered.text, category)
     reused = previous.reuse(relpath, digest, folder)
@@ -128,12 +139,12 @@ def write_entry(ctx, site: SiteInfo, entry: Entry, folder, previous: PreviousPag
         prepared = reused[1]
     else:
         writer.write(relpath, render_entry_page(values), entry.id)
-        prepared = prepare(f"{entry.id}/index.html", entry.title, entry.summary, rendered.text,
-                           entry.questions, entry.tags, category)
+        prepared = prepare_entry(entry, rendered.text, category)
     for kb_path in resolver.files:
         writer.copy(file_path(kb_path), ctx.kb.root / kb_path, entry.id)
     page = (relpath, digest, writer.files[relpath], prepared)
-    return list(writer.files.items()), prepared, take_renderings(), page
+    seed = page_seed(frame, recorder.seen, category, prepared[0])
+    return list(writer.files.items()), prepared, take_renderings(), page, seed
 
 
 def _category_label(site: SiteInfo, entry: Entry) -> str | None:

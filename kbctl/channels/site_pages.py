@@ -124,6 +124,15 @@ def render_entry_page(values: dict) -> str:
 
 def entry_page_values(site: SiteInfo, entry: Entry, rendered: Rendered) -> dict:
     """Everything the entry template reads: the page is a function of these alone."""
+    return {**entry_page_frame(site, entry), **answer_values(site.base_url, entry, rendered)}
+
+
+# What the entry template reads that depends on the answer's rendering; the rest is the frame.
+ANSWER_KEYS = ("entry", "description", "answer", "jsonld")
+
+
+def entry_page_frame(site: SiteInfo, entry: Entry) -> dict:
+    """The page around the answer: navigation and lists, from the entry's interface and the maps."""
     maps = site.maps
     locale = entry.locale
     page = Page(site, entry_page_path(entry), locale)
@@ -131,14 +140,12 @@ def entry_page_values(site: SiteInfo, entry: Entry, rendered: Rendered) -> dict:
     same = {locale: page.relpath, **{c.locale: c.path for c in translations}}
     switch = {**other_homes(maps), **same}
     reviewed = last_reviewed(entry)
-    values = page.common(entry.title, switch, entry.summary or _first_words(rendered.text), same)
+    values = page.common(entry.title, switch, "", same)
     values.update(
-        entry=entry,
         type_label=type_label(locale, entry.type),
         badge=visibility_badge(locale, entry.visibility) if entry.visibility != "public" else None,
         crumbs=_crumbs(page, maps, locale, entry.category),
         current=entry.title,
-        answer=Markup(rendered.html),
         reviewed=format_date(locale, reviewed) if reviewed else None,
         reviewed_iso=reviewed.isoformat() if reviewed else None,
         tags=[{"label": t, "href": page.url(tag_path(locale, maps.tag_slugs[(locale, t)]))}
@@ -148,9 +155,17 @@ def entry_page_values(site: SiteInfo, entry: Entry, rendered: Rendered) -> dict:
         translations=[{"href": page.url(c.path), "lang": c.locale,
                        "text": strings(locale)["translation"].format(lang=language_in(locale, c.locale)),
                        "title": c.title} for c in translations],
-        jsonld=_faq_jsonld(entry, rendered, site.base_url) if entry.type == "faq" else None,
     )
     return values
+
+
+def answer_values(base_url: str | None, entry: Entry, rendered: Rendered) -> dict:
+    return {
+        "entry": entry,
+        "description": entry.summary or _first_words(rendered.text),
+        "answer": Markup(rendered.html),
+        "jsonld": _faq_jsonld(entry, rendered, base_url) if entry.type == "faq" else None,
+    }
 
 
 def _first_words(text: str, limit: int = 150) -> str:

@@ -10,6 +10,7 @@ written again (a millisecond), and its search record is taken from the cache.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +37,14 @@ class PreviousPages:
 
     folder: Path | None
     pages: dict[str, tuple[str, str, Prepared]] = field(default_factory=dict)
+    current: dict[str, str] = field(default_factory=dict)  # relpath -> sha256, per the manifest
 
     def reuse(self, relpath: str, digest: str | None, staging: Path) -> tuple[str, Prepared] | None:
         """(sha256, search record) of the page hard-linked into `staging`, or None."""
         old = self.pages.get(relpath)
         if self.folder is None or old is None or digest is None or old[0] != digest:
+            return None
+        if self.current.get(relpath) != old[1]:  # replaced since (kbctl/patch.py): not that page
             return None
         target = staging / relpath
         try:
@@ -60,7 +64,12 @@ def _key(ctx) -> str:
 def load_previous(ctx) -> PreviousPages:
     if ctx.reusable_output is None:
         return PreviousPages(None)
-    return PreviousPages(ctx.reusable_output, cache.load(ctx.kb.root, CACHE_PREFIX + ctx.channel.name, _key(ctx)))
+    try:
+        current = json.loads((ctx.reusable_output / "manifest.json").read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return PreviousPages(None)
+    return PreviousPages(ctx.reusable_output, cache.load(ctx.kb.root, CACHE_PREFIX + ctx.channel.name, _key(ctx)),
+                         current)
 
 
 def save(ctx, pages: dict[str, tuple[str, str, Prepared]]) -> None:

@@ -30,11 +30,14 @@ The tokenizer below and `analyze()` in site/search.js must stay in step; tests p
 
 from __future__ import annotations
 
+import bisect
 import json
+import operator
 import re
 import unicodedata
 from collections import Counter
-from itertools import pairwise
+from dataclasses import dataclass
+from itertools import accumulate, pairwise
 
 INDEX_VERSION = 1
 FIELD_WEIGHTS = {"title": 10, "questions": 5, "tags": 5, "summary": 3, "body": 1}
@@ -105,6 +108,12 @@ def prepare(url: str, title: str, summary: str | None, text: str,
     return dict(weights), [url, title, snippet(summary, text), length], category
 
 
+def prepare_entry(entry, text: str, category: str | None) -> Prepared:
+    """An entry's document: its page, front-matter fields and the answer's text as shown."""
+    return prepare(f"{entry.id}/index.html", entry.title, entry.summary, text,
+                   entry.questions, entry.tags, category)
+
+
 class SearchIndex:
     """One locale's index, filled entry by entry while the pages are written."""
 
@@ -147,12 +156,88 @@ class SearchIndex:
             "post": [_delta(self.postings[t]) for t in terms],
         }
 
+    def pieces(self) -> IndexPieces:
+        """The index as JSON pieces, ready to write and to patch (see IndexPieces)."""
+        return IndexPieces(
+            locale=self.locale,
+            docs=[_json(d) for d in self.docs],
+            lengths=[d[3] for d in self.docs],
+            categories=dict(self.categories),
+            terms=sorted(self.postings),
+            post={t: _json(_delta(p)) for t, p in self.postings.items()},
+        )
+
     def script(self) -> str:
         """The index as a script that loads from any host or from disk."""
-        data = json_for_script(self.payload())
+        return self.pieces().script()
+
+
+@dataclass
+class IndexPieces:
+    """A built index kept as JSON pieces: a document's text can change without weighing the
+    other 10,000 again. `script()` joins the pieces into exactly the bytes of `payload()`
+    as a script; `replace()` swaps one document's weighted tokens and record for new ones
+    (the caller keeps each document's weights: kbctl/channels/site_patch.py)."""
+
+    locale: str
+    docs: list[str]  # each document's record, as JSON
+    lengths: list[int]
+    categories: dict[str, int]
+    terms: list[str]  # sorted, as in the payload
+    post: dict[str, str]  # term -> its postings (doc gaps and weights), as JSON
+
+    def script(self) -> str:
+        avgdl = round(sum(self.lengths) / len(self.lengths), 2) if self.lengths else 0.0
+        post = self.post
+        data = "".join((
+            '{"avgdl":', _json(avgdl), ',"cats":', _json(list(self.categories)),
+            ',"docs":[', ",".join(self.docs), '],"locale":', _json(self.locale),
+            ',"post":[', ",".join([post[t] for t in self.terms]), '],"terms":', _json(self.terms),
+            ',"v":', _json(INDEX_VERSION), "}",
+        ))
         locale = json.dumps(self.locale)
         return ("window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};\n"
-                f"window.KBCTL_SEARCH[{locale}]={data};\n")
+                f"window.KBCTL_SEARCH[{locale}]={script_safe(data)};\n")
+
+    def replace(self, doc: int, old_weights: dict[str, int], prepared: Prepared) -> None:
+        """Document `doc`, weighed `old_weights`, now reads as `prepared` (same category).
+        Only the terms whose weight changed are touched: an edited sentence, not the page."""
+        weights, doc_record, category = prepared
+        for term in old_weights.keys() | weights.keys():
+            if old_weights.get(term) != weights.get(term):
+                self._set_weight(term, doc, weights.get(term))
+        self.docs[doc] = _json([*doc_record, self.categories[category] if category else -1])
+        self.lengths[doc] = doc_record[3]
+
+    def _set_weight(self, term: str, doc: int, weight: int | None) -> None:
+        """Give `doc` this weight in the term's postings (None: take it out). Slices and
+        accumulate, not a Python loop: a common bigram lists thousands of documents."""
+        flat = json.loads(self.post[term]) if term in self.post else []
+        docs, weights = list(accumulate(flat[0::2])), flat[1::2]
+        at = bisect.bisect_left(docs, doc)
+        present = at < len(docs) and docs[at] == doc
+        if present and weight is not None:
+            weights[at] = weight
+        elif present:
+            del docs[at], weights[at]
+        elif weight is not None:
+            docs.insert(at, doc)
+            weights.insert(at, weight)
+        if not docs:
+            if term in self.post:
+                del self.post[term]
+                del self.terms[bisect.bisect_left(self.terms, term)]
+            return
+        if term not in self.post:
+            bisect.insort(self.terms, term)
+        flat = [0] * (2 * len(docs))
+        flat[0::2] = [docs[0], *map(operator.sub, docs[1:], docs[:-1])]
+        flat[1::2] = weights
+        self.post[term] = _json(flat)
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _delta(flat: list[int]) -> list[int]:
@@ -166,6 +251,10 @@ def _delta(flat: list[int]) -> list[int]:
 def json_for_script(value) -> str:
     """JSON that is safe inside a script: `<`, `>` and `&` escaped, so content can never close
     a `<script>` element or open a comment, and U+2028/2029 escaped for older parsers."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return script_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+
+
+def script_safe(text: str) -> str:
+    """JSON text made safe inside a script (see json_for_script)."""
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

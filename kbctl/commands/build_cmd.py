@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
         warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
         for name in result.unchanged:
             console.print(f"[green]✔[/] {name}: up to date → {_shown(target / name)}")
+        for name, count in result.patched.items():
+            console.print(f"[green]✔[/] {name}: answer text only, {count} files updated → {_shown(target / name)}")
         for name, count in result.written.items():
             console.print(f"[green]✔[/] {name}: {count} files → {_shown(target / name)}")
         if warnings:

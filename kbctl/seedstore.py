@@ -1,0 +1,92 @@
+"""`.kbctl/seeds.sqlite`: what each channel's last full build left for patching (kbctl/patch.py).
+
+Rows of pickled bytes by (channel, name): one per entry (its page's seed, its links' answers)
+and one per shared piece (a locale's search index, FAQ records). A patch reads and writes
+only the rows of the entries it remakes and of the pieces they touch, where one pickle per
+channel made every edit load and save 36 MB. A channel's rows are written by one transaction
+and belong to one `key` (kbctl's code, the templates); rows of another key are never read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from kbctl.cache import CACHE_DIR
+
+FILE_NAME = "seeds.sqlite"
+
+
+class SeedStore:
+    def __init__(self, root: Path):
+        folder = root / CACHE_DIR
+        folder.mkdir(exist_ok=True)
+        path = folder / FILE_NAME
+        try:
+            self.db = _open(path)
+        except sqlite3.DatabaseError:  # not a database (truncated, overwritten): start again
+            for leftover in (path, path.with_name(FILE_NAME + "-wal"), path.with_name(FILE_NAME + "-shm")):
+                leftover.unlink(missing_ok=True)
+            self.db = _open(path)
+
+    def reader(self, channel: str, key: str) -> SeedReader | None:
+        """The channel's rows, if its last full build left them under `key`."""
+        if self.get(channel, "key") != key.encode():
+            return None
+        return SeedReader(self, channel)
+
+    def get(self, channel: str, name: str) -> bytes | None:
+        row = self.db.execute("SELECT value FROM seeds WHERE channel = ? AND name = ?",
+                              (channel, name)).fetchone()
+        return row[0] if row else None
+
+    def replace_channel(self, channel: str, key: str, rows: Iterable[tuple[str, bytes]]) -> None:
+        with self._transaction():
+            self.db.execute("DELETE FROM seeds WHERE channel = ?", (channel,))
+            self.db.executemany("INSERT INTO seeds VALUES (?, ?, ?)",
+                                ((channel, name, value) for name, value in rows))
+            self.db.execute("INSERT INTO seeds VALUES (?, 'key', ?)", (channel, key.encode()))
+
+    def update(self, channel: str, rows: dict[str, bytes]) -> None:
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO seeds VALUES (?, ?, ?)",
+                                ((channel, name, value) for name, value in rows.items()))
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS seeds "
+                   "(channel TEXT, name TEXT, value BLOB, PRIMARY KEY (channel, name))")
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+class SeedReader:
+    def __init__(self, store: SeedStore, channel: str):
+        self.store = store
+        self.channel = channel
+
+    def get(self, name: str) -> bytes | None:
+        return self.store.get(self.channel, name)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN")
+
+    def __exit__(self, kind, *_):
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

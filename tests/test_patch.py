@@ -1,0 +1,215 @@
+"""Rebuilding after an answer-text edit (kbctl/patch.py) gives a cold build's bytes.
+
+The fast path updates only the files that show the edited answers, from seeds the last full
+build left; every test compares the result with a cold build of the same content into an
+empty folder with no cache, and checks which path the build took (its report says
+"answer text only" when it patched).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO, commit_all, init_repo, run_cli
+
+from kbctl.channels.site_search import SearchIndex, prepare
+from kbctl.output import Patch, manifest_text
+
+AS_OF = "2026-11-22"
+PATCHED = "answer text only"
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def build(kb: Path, out: Path, *extra: str, env: dict | None = None):
+    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out), *extra, env=env)
+    assert result.code == 0, result.stdout + result.stderr
+    return result
+
+
+def assert_same_as_cold(kb: Path, out: Path, tmp_path: Path, *extra: str) -> None:
+    cold_kb = tmp_path / "cold-kb"
+    shutil.copytree(kb, cold_kb, ignore=shutil.ignore_patterns(".kbctl"))
+    build(cold_kb, tmp_path / "cold", *extra, env={"KBCTL_WORKERS": "1"})
+    built, cold = tree(out), tree(tmp_path / "cold")
+    assert built.keys() == cold.keys()
+    assert [path for path in built if built[path] != cold[path]] == []
+
+
+@pytest.fixture
+def kb(tmp_path) -> Path:
+    """The sample knowledge base in a git repository (so pages show git dates)."""
+    root = tmp_path / "kb"
+    shutil.copytree(REPO / "knowledge", root / "knowledge")
+    shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
+    init_repo(root)
+    commit_all(root, "sample", "2026-11-01")
+    return root
+
+
+def edit(kb: Path, name: str, old: str, new: str) -> None:
+    path = kb / "knowledge" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append(kb: Path, name: str, text: str) -> None:
+    path = kb / "knowledge" / name
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_an_answer_edit_updates_its_pages_faq_and_search_like_a_cold_build(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    append(kb, "plans/winter-promo-2026.md", "\n补充说明：活动最终解释权归星海通信所有（xylophonic），咨询请拨打10000。\n")
+    result = build(kb, out)
+    assert PATCHED in result.stderr
+    assert "ivr: up to date" not in result.stderr  # stale (new content) but nothing to change
+    page = (out / "help-center" / "zh-CN" / "winter-promo-2026" / "index.html").read_text("utf-8")
+    assert "最终解释权" in page
+    faq = json.loads((out / "faq-bot" / "faq.zh-CN.json").read_text("utf-8"))
+    record = next(r for r in faq["entries"] if r["id"] == "winter-promo-2026")
+    assert "最终解释权" in record["answer"]
+    assert '"xylophonic"' in (out / "help-center" / "assets" / "search-index.zh-CN.js").read_text("utf-8")
+    assert_same_as_cold(kb, out, tmp_path)
+    assert build(kb, out).stderr.count("up to date") == 4
+
+
+def test_internal_text_edited_reaches_the_portal_only(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    text = (kb / "knowledge" / "network" / "broadband-troubleshooting.md").read_text("utf-8")
+    internal = text.split("::: internal\n", 1)[1].split("\n", 1)[0]
+    edit(kb, "network/broadband-troubleshooting.md", internal, "坐席备注：机密金丝雀CANARY-PATCH-7。")
+    result = build(kb, out)
+    assert PATCHED in result.stderr
+    assert "CANARY-PATCH-7" in (out / "agent-portal" / "zh-CN" / "broadband-troubleshooting" / "index.html").read_text("utf-8")
+    for channel in ("help-center", "faq-bot", "hotline"):
+        folder = out / channel
+        if folder.is_dir():
+            assert not any(b"CANARY-PATCH-7" in p.read_bytes() for p in folder.rglob("*") if p.is_file()), channel
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+@pytest.mark.parametrize("change", [
+    ("plans/winter-promo-2026.md", "title: 2026冬季焕新季活动规则", "title: 2026冬季焕新季活动细则"),
+    ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "[升级](kb:data-addons)"),
+    ("plans/winter-promo-2026.md", "## 活动时间", "## 活动的时间"),
+    ("network/broadband-troubleshooting.md", "::: ivr\n", "::: ivr\n宽带故障请按1。\n"),
+])
+def test_edits_beyond_answer_text_take_the_full_build(kb, tmp_path, change):
+    out = tmp_path / "out"
+    build(kb, out)
+    edit(kb, *change)
+    result = build(kb, out)
+    assert PATCHED not in result.stderr
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_reverted_edit_never_reuses_a_page_the_patch_replaced(kb, tmp_path):
+    """Full builds hard-link unchanged pages by fingerprint; a page patched since must not
+    pass for the page of the fingerprint the cache remembers."""
+    out = tmp_path / "out"
+    build(kb, out)
+    original = (kb / "knowledge" / "plans" / "winter-promo-2026.md").read_text("utf-8")
+    append(kb, "plans/winter-promo-2026.md", "\n临时补充。\n")
+    assert PATCHED in build(kb, out).stderr
+    (kb / "knowledge" / "plans" / "winter-promo-2026.md").write_text(original, encoding="utf-8")
+    edit(kb, "plans/data-addons.md", "title: ", "title: 新")  # forces the full build
+    assert PATCHED not in build(kb, out).stderr
+    assert "临时补充" not in (out / "help-center" / "zh-CN" / "winter-promo-2026" / "index.html").read_text("utf-8")
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_channel_built_from_older_content_is_built_in_full(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    append(kb, "plans/winter-promo-2026.md", "\n第一次补充。\n")
+    assert PATCHED in build(kb, out, "--channel", "help-center").stderr
+    append(kb, "plans/winter-promo-2026.md", "\n第二次补充。\n")
+    result = build(kb, out)  # faq-bot and agent-portal were built before the first edit
+    assert "faq-bot: answer text only" not in result.stderr
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_hand_edited_output_makes_the_edit_build_in_full(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    (out / "help-center" / "404.html").write_text("tampered", encoding="utf-8")
+    append(kb, "plans/winter-promo-2026.md", "\n补充。\n")
+    result = build(kb, out)
+    assert "help-center: answer text only" not in result.stderr
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_changed_linked_file_rebuilds(kb, tmp_path):
+    """Files the answers link to are inputs too: replacing one is not 'up to date'."""
+    (kb / "knowledge" / "plans" / "poster.png").write_bytes(b"\x89PNG first")
+    append(kb, "plans/winter-promo-2026.md", "\n![活动海报](poster.png)\n")
+    out = tmp_path / "out"
+    build(kb, out)
+    copied = out / "help-center" / "files" / "knowledge" / "plans" / "poster.png"
+    assert copied.read_bytes() == b"\x89PNG first"
+    (kb / "knowledge" / "plans" / "poster.png").write_bytes(b"\x89PNG second version")
+    result = build(kb, out)
+    assert "help-center: up to date" not in result.stderr
+    assert copied.read_bytes() == b"\x89PNG second version"
+
+
+def test_search_index_pieces_patch_to_the_index_of_the_new_text():
+    docs = [(f"d{i}/index.html", f"标题{i}", None, text, ["怎么缴费"], ["话费"], category)
+            for i, (text, category) in enumerate([
+                ("缴纳话费的方法 pay bills online", "billing"), ("宽带故障 <script> & roaming", None),
+                ("话费 套餐 plans", "billing"), ("停机 复机", "network")])]
+    index = SearchIndex("zh-CN")
+    for doc in docs:
+        index.add(*doc)
+    pieces = index.pieces()
+    edits = {0: "全新的文字 unique words", 1: "", 3: "停机 复机 话费 pay", 2: "话费 套餐 plans plans"}
+    for number, text in edits.items():
+        old_weights = prepare(*docs[number])[0]
+        docs[number] = (*docs[number][:3], text, *docs[number][4:])
+        pieces.replace(number, old_weights, prepare(*docs[number]))
+    fresh = SearchIndex("zh-CN")
+    for doc in docs:
+        fresh.add(*doc)
+    assert pieces.script() == fresh.script()
+
+
+def test_a_discarded_patch_leaves_the_files_as_they_were(tmp_path):
+    folder = tmp_path / "channel"
+    folder.mkdir()
+    (folder / "a.html").write_text("old", encoding="utf-8")
+    manifest = {"channel": "c", "entries": {"a": ["a.html"]}, "files": {"a.html": hashlib.sha256(b"old").hexdigest()}}
+    (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
+    patch = Patch()
+    patch.stage(folder, (folder / "manifest.json").read_bytes(), {"a.html": b"new"})
+    patch.discard()
+    assert sorted(p.name for p in folder.iterdir()) == ["a.html", "manifest.json"]
+    assert (folder / "a.html").read_text("utf-8") == "old"
+    patch.stage(folder, (folder / "manifest.json").read_bytes(), {"a.html": b"new"})
+    patch.commit()
+    assert (folder / "a.html").read_text("utf-8") == "new"
+    manifest["files"]["a.html"] = hashlib.sha256(b"new").hexdigest()
+    assert (folder / "manifest.json").read_text("utf-8") == manifest_text(manifest)
+
+
+def test_a_corrupt_seed_store_means_a_full_build_then_patches_again(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    for path in (kb / ".kbctl").glob("seeds.sqlite*"):
+        path.write_bytes(b"not a database at all")
+    append(kb, "plans/winter-promo-2026.md", "\n补充一。\n")
+    result = build(kb, out)
+    assert PATCHED not in result.stderr and "Traceback" not in result.stderr
+    append(kb, "plans/winter-promo-2026.md", "\n补充二。\n")
+    assert PATCHED in build(kb, out).stderr
+    assert_same_as_cold(kb, out, tmp_path)
