@@ -27,6 +27,7 @@ from kbctl.config import Channel, Config
 from kbctl.model import Entry
 from kbctl.output import OutputSnapshot, Patch
 from kbctl.seedstore import SeedStore
+from kbctl.seedstore import discard as discard_store
 from kbctl.timing import note, stage
 
 
@@ -39,14 +40,18 @@ def _seeds_key(channel: Channel) -> str:
 def save_seeds(root: Path, channel: Channel, seeds) -> None:
     """Keep what the channel's full build leaves for patching; a cache that cannot be written
     only means the next edit takes the full build."""
-    try:
-        store = SeedStore(root)
+    for _attempt in range(2):
         try:
-            store.replace_channel(channel.name, _seeds_key(channel), seeds.rows())
-        finally:
-            store.close()
-    except (OSError, sqlite3.Error):
-        pass
+            store = SeedStore(root)
+            try:
+                store.replace_channel(channel.name, _seeds_key(channel), seeds.rows())
+                return
+            finally:
+                store.close()
+        except sqlite3.DatabaseError:  # damaged inside: start the store again, once
+            discard_store(root)
+        except (OSError, sqlite3.Error):
+            return
 
 
 def patch_bodies(root: Path, config: Config, out: Path, state: dict, stale: list[Channel],
@@ -78,7 +83,8 @@ def patch_bodies(root: Path, config: Config, out: Path, state: dict, stale: list
     except sqlite3.Error as why:
         return _full(f"seeds unreadable: {why}")
     finally:
-        store.close()
+        with stage("seeds close"):
+            store.close()
 
 
 def _patch(root: Path, store: SeedStore, out: Path, state: dict, stale: list[Channel], scan, entries,
@@ -94,7 +100,7 @@ def _patch(root: Path, store: SeedStore, out: Path, state: dict, stale: list[Cha
                 patch.discard()
                 return _full(f"{channel.name}: no seeds from the last build")
             with stage(f"patch {channel.name}"):
-                files, seed_rows = patchers()[channel.kind](rows, entries)
+                files, seed_rows = patchers()[channel.kind](rows, entries, out / channel.name)
                 patch.stage(out / channel.name, outputs[channel.name].manifest, files)
             changed[channel.name] = (list(files), seed_rows)
     except NotReplayable as why:
@@ -105,16 +111,21 @@ def _patch(root: Path, store: SeedStore, out: Path, state: dict, stale: list[Cha
         raise
     # Output first, then seeds, then the state: an interruption between two of them leaves a
     # state whose manifest digests no longer match the output, so the next build is a full one.
-    patch.commit()
+    with stage("patch commit"):
+        patch.commit()
+    with stage("seeds update"):
+        for channel in stale:
+            relpaths, seed_rows = changed[channel.name]
+            if relpaths:
+                store.update(channel.name, {**seed_rows, "key": _seeds_key(channel).encode()})
     for channel in stale:
-        relpaths, seed_rows = changed[channel.name]
-        if relpaths:
-            store.update(channel.name, {**seed_rows, "key": _seeds_key(channel).encode()})
+        relpaths = changed[channel.name][0]
         snapshot = outputs[channel.name]
         snapshot.refresh(relpaths)
         state[channel.name].update(content=scan.content, manifest=snapshot.digest())
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content)
-    cache.save(root, "build-state", cache.cache_key("state"), state)
+    with stage("state save"):
+        cache.save(root, "build-state", cache.cache_key("state"), state)
     return {name: len(relpaths) for name, (relpaths, _) in changed.items()}
 
 

@@ -26,9 +26,7 @@ class SeedStore:
         try:
             self.db = _open(path)
         except sqlite3.DatabaseError:  # not a database (truncated, overwritten): start again
-            for leftover in (path, path.with_name(FILE_NAME + "-wal"), path.with_name(FILE_NAME + "-shm")):
-                leftover.unlink(missing_ok=True)
-            self.db = _open(path)
+            self.db = _open(_removed(path))
 
     def reader(self, channel: str, key: str) -> SeedReader | None:
         """The channel's rows, if its last full build left them under `key`."""
@@ -60,10 +58,24 @@ class SeedStore:
         self.db.close()
 
 
+def _removed(path: Path) -> Path:
+    for leftover in (path, path.with_name(FILE_NAME + "-wal"), path.with_name(FILE_NAME + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return path
+
+
+def discard(root: Path) -> None:
+    """Delete the store (damaged beyond what opening it detects)."""
+    _removed(root / CACHE_DIR / FILE_NAME)
+
+
 def _open(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
+        # A cache: no sync on each commit (WAL keeps it consistent if kbctl is killed; after a
+        # power loss a damaged file is detected and started again).
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS seeds "
                    "(channel TEXT, name TEXT, value BLOB, PRIMARY KEY (channel, name))")
     except sqlite3.DatabaseError:

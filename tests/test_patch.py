@@ -213,3 +213,12 @@ def test_a_corrupt_seed_store_means_a_full_build_then_patches_again(kb, tmp_path
     append(kb, "plans/winter-promo-2026.md", "\n补充二。\n")
     assert PATCHED in build(kb, out).stderr
     assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_several_answers_edited_at_once_patch_like_a_cold_build(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    for name in ("plans/winter-promo-2026.md", "plans/data-addons.md", "plans/change-plan.md"):
+        append(kb, name, "\n更新：本条答案已按最新规则修订，变化以营业厅公告为准。\n")
+    assert PATCHED in build(kb, out).stderr
+    assert_same_as_cold(kb, out, tmp_path)

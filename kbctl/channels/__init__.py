@@ -55,8 +55,9 @@ Patcher = Callable[..., tuple[dict[str, bytes], dict[str, bytes]]]
 
 
 def patchers() -> dict[str, Patcher]:
-    """Per kind: (seed rows, edited entries) -> (files to replace, rows to update), for edits
-    of answers' text only (kbctl/patch.py). Imports no more than a patch needs."""
+    """Per kind: (seed rows, edited entries, current output folder) -> (files to replace, rows
+    to update), for edits of answers' text only (kbctl/patch.py). Imports no more than a
+    patch needs."""
     from kbctl.channels import faq, replay, site_patch
 
     return {"site": site_patch.patch, "faq": faq.patch, "ivr": replay.unaffected}

@@ -48,7 +48,7 @@ def render(ctx, writer) -> FaqSeeds:
             remember(renderings)
             seeds.where[entry.id] = (locale, len(records), seen)
             records.append(text)
-        seeds.records[locale] = records
+        seeds.spans[locale] = record_spans(locale, records)
         relpath = faq_path(locale)
         writer.write(relpath, faq_file(locale, records))
         # One file serves every entry of the locale; the manifest maps each of them to it.
@@ -70,6 +70,20 @@ def faq_file(locale: str, records: list[str]) -> str:
     return f'{head},\n  "entries": [\n' + ",\n".join(records) + "\n  ]\n}\n"
 
 
+def record_spans(locale: str, records: list[str]) -> list[tuple[int, int]]:
+    """Where each record's bytes lie in `faq_file(locale, records)` encoded."""
+    if not records:
+        return []
+    head = json.dumps({"locale": locale}, ensure_ascii=False, indent=2)[:-2]
+    at = len(f'{head},\n  "entries": [\n'.encode())
+    spans = []
+    for text in records:
+        size = len(text.encode("utf-8"))
+        spans.append((at, at + size))
+        at += size + 2  # ",\n"
+    return spans
+
+
 def record_json(record: dict) -> str:
     """One record as it sits in the file: two levels deep (JSON strings hold no newline)."""
     return textwrap.indent(json.dumps(record, ensure_ascii=False, indent=2), "    ")
@@ -83,38 +97,47 @@ def record_text(ctx, pages: SitePages, entry: Entry) -> tuple[str, dict]:
 
 @dataclass
 class FaqSeeds:
-    """What a full build leaves for answer-text edits (rows of kbctl/seedstore.py): each
-    record as JSON, and the answers its links were given."""
+    """What a full build leaves for answer-text edits (rows of kbctl/seedstore.py): where
+    each record lies in its file, and the answers its links were given."""
 
     audience_rank: int
-    records: dict[str, list[str]] = field(default_factory=dict)  # locale -> records
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # locale -> byte spans
     where: dict[str, tuple[str, int, dict]] = field(default_factory=dict)  # id -> (locale, n, seen)
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
         yield "faq", _dump(self.audience_rank)
         for entry_id, where in self.where.items():
             yield f"record/{entry_id}", _dump(where)
-        for locale, records in self.records.items():
-            yield f"records/{locale}", _dump(records)
+        for locale, spans in self.spans.items():
+            yield f"spans/{locale}", _dump(spans)
 
 
-def patch(rows, entries: list[Entry]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def patch(rows, entries: list[Entry], folder) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The FAQ files that change when `entries` (same interfaces) have new bodies, and the
-    rows that change with them: records differ only in their answer fields."""
+    rows that change with them. A record differs only in its answer fields, so it is
+    replaced where it lies in the current file; the other records are not read again."""
     audience_rank = pickle.loads(rows.get("faq"))
-    records: dict[str, list[str]] = {}
+    files: dict[str, bytearray] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
     for entry in entries:
         where = rows.get(f"record/{entry.id}")
         if where is None:
             continue  # not carried
         locale, number, seen = pickle.loads(where)
-        if locale not in records:
-            records[locale] = pickle.loads(rows.get(f"records/{locale}"))
-        record = json.loads(records[locale][number])
+        if locale not in files:
+            files[locale] = bytearray((folder / faq_path(locale)).read_bytes())
+            spans[locale] = pickle.loads(rows.get(f"spans/{locale}"))
+        data, located = files[locale], spans[locale]
+        start, end = located[number]
+        record = json.loads(data[start:end])
         record.update(answer_fields(render_entry(entry, audience_rank, ReplayResolver(seen))))
-        records[locale][number] = record_json(record)
-    files = {faq_path(locale): faq_file(locale, texts).encode("utf-8") for locale, texts in sorted(records.items())}
-    return files, {f"records/{locale}": _dump(texts) for locale, texts in records.items()}
+        new = record_json(record).encode("utf-8")
+        data[start:end] = new
+        shift = len(new) - (end - start)
+        located[number] = (start, start + len(new))
+        located[number + 1:] = [(a + shift, b + shift) for a, b in located[number + 1:]]
+    return ({faq_path(locale): bytes(data) for locale, data in sorted(files.items())},
+            {f"spans/{locale}": _dump(located) for locale, located in spans.items()})
 
 
 def _dump(value) -> bytes:

@@ -52,5 +52,5 @@ class Unaffected:
         return iter(())
 
 
-def unaffected(_rows, _entries) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def unaffected(_rows, _entries, _folder=None) -> tuple[dict[str, bytes], dict[str, bytes]]:
     return {}, {}

@@ -60,7 +60,7 @@ class SiteSeeds:
             yield f"search/{locale}", _dump(pieces)
 
 
-def patch(rows, entries: list[Entry]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def patch(rows, entries: list[Entry], _folder=None) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """The files that change when `entries` (same interfaces) have new bodies, and the rows
     that change with them."""
     audience_rank, base_url, docs = pickle.loads(rows.get("site"))
