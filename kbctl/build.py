@@ -10,6 +10,7 @@ Entry files are read only where their stat changed since the last build (git's i
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import subprocess
@@ -77,6 +78,10 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     if patched is not None:
         return BuildResult(None, state.get("_warnings", []), {}, unchanged, patched)
     kb, diagnostics = _load_and_check(root, config, as_of, found, scan)
+    # The knowledge base lives until the end: keep the cyclic collector from rescanning its
+    # millions of objects at every collection the rendering triggers (and forked workers from
+    # touching, so copying, their pages).
+    gc.freeze()
     assets = linked_files(kb)
     if assets != list(state.get("_assets", ())):
         world = world_digest(root, as_of, assets)
@@ -93,6 +98,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
                  _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
                  _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
     cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    cache.write_pending()
     return BuildResult(kb, diagnostics, written, unchanged)
 
 
@@ -107,8 +113,7 @@ def renderings(root: Path, channel: Channel):
         render.RENDER_CACHE.update(cache.load(root, name, key))
     try:
         yield
-        with stage("render cache save"):
-            cache.save(root, name, key, render.used_renderings())
+        cache.save_later(root, name, key, render.used_renderings())
     finally:
         render.forget_renderings()
 

@@ -66,3 +66,43 @@ def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
         os.replace(temp, folder / f"{name}.pickle")
     except OSError:
         pass
+
+
+_PENDING: list[tuple[Path, str, str, dict[str, Any]]] = []
+
+
+def save_later(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
+    """Queue a save for `write_pending`. Only for caches whose every item is checked when
+    used (renderings by content, pages by fingerprint and manifest digest): one written late,
+    or by an older build after a newer one, is a cache miss, never a wrong output."""
+    _PENDING.append((root, name, key, items))
+
+
+def write_pending() -> None:
+    """Write the queued caches from a forked child, so that the build returns without
+    waiting for them (0.5 s of pickling at 10,000 entries). Where fork is unavailable, or
+    with KBCTL_SYNC_CACHE set, write them here."""
+    pending = list(_PENDING)
+    _PENDING.clear()
+    _reap()
+    if not pending:
+        return
+    if not hasattr(os, "fork") or os.environ.get("KBCTL_SYNC_CACHE"):
+        for args in pending:
+            save(*args)
+        return
+    if os.fork() == 0:  # the child: write, then leave without running the parent's exit code
+        try:
+            for args in pending:
+                save(*args)
+        finally:
+            os._exit(0)
+
+
+def _reap() -> None:
+    """Collect children of earlier builds in this process (`kbctl serve` builds many)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass

@@ -160,3 +160,19 @@ def test_pages_reused_in_place_match_a_cold_build(big_kb, tmp_path):
     forget_cache(kb)
     assert build(kb, tmp_path / "cold", "--channel", "help-center", env={"KBCTL_WORKERS": "1"}).code == 0
     assert tree(out / "help-center") == tree(tmp_path / "cold" / "help-center")
+
+
+@pytest.mark.parametrize("sync", ["", "1"])
+def test_caches_written_in_the_background_arrive_whole(tmp_path, monkeypatch, sync):
+    import time
+
+    from kbctl import cache
+
+    monkeypatch.setenv("KBCTL_SYNC_CACHE", sync)
+    items = {f"k{i}": "x" * 100 for i in range(1000)}
+    cache.save_later(tmp_path, "later", "key", items)
+    cache.write_pending()
+    deadline = time.monotonic() + 20
+    while not (tmp_path / ".kbctl" / "later.pickle").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache.load(tmp_path, "later", "key") == items

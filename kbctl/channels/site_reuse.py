@@ -73,4 +73,4 @@ def load_previous(ctx) -> PreviousPages:
 
 
 def save(ctx, pages: dict[str, tuple[str, str, Prepared]]) -> None:
-    cache.save(ctx.kb.root, CACHE_PREFIX + ctx.channel.name, _key(ctx), pages)
+    cache.save_later(ctx.kb.root, CACHE_PREFIX + ctx.channel.name, _key(ctx), pages)
