@@ -92,13 +92,13 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             with renderings(root, channel):
                 written[channel.name], seeds = build_channel(kb, channel, as_of, out, reusable)
             save_seeds(root, channel, seeds)
+        cache.write_pending()  # per channel: its renderings are not kept while the next builds
         state[channel.name] = _channel_record(channel, world, scan.content, out)
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
                  _interfaces={e.path: e.interface for e in kb.entries},
                  _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
                  _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
     cache.save(root, STATE_NAME, cache.cache_key("state"), state)
-    cache.write_pending()
     return BuildResult(kb, diagnostics, written, unchanged)
 
 
