@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -113,6 +114,12 @@ def commit_all(root: Path, message: str, date: str) -> str:
 
 def init_repo(root: Path) -> None:
     git(root, "init", "-q", "-b", "main")
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with the sha256 of its bytes."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def require_shared(name: str) -> Path:

@@ -6,25 +6,19 @@ must be byte-identical to a cold one: that is the cache's whole contract.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, entry_text, run_cli, write_kb
+from conftest import REPO, entry_text, run_cli, tree, write_kb
 
 sys.path.insert(0, str(REPO / "bench"))
 from generate import generate
 
 AS_OF = "2026-11-22"
 
-
-def tree(folder: Path) -> dict[str, str]:
-    """Every file under `folder` with the sha256 of its bytes."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def build(kb: Path, out: Path, *extra: str, env: dict | None = None):

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, commit_all, init_repo, run_cli
+from conftest import REPO, commit_all, init_repo, run_cli, tree
 
 from kbctl.channels.site_search import SearchIndex, prepare
 from kbctl.output import Patch, manifest_text
@@ -22,10 +22,6 @@ from kbctl.output import Patch, manifest_text
 AS_OF = "2026-11-22"
 PATCHED = "answer text only"
 
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def build(kb: Path, out: Path, *extra: str, env: dict | None = None):
