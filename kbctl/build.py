@@ -10,6 +10,7 @@ Entry files are read only where their stat changed since the last build (git's i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hashlib
 import os
@@ -242,25 +243,25 @@ def world_digest(root: Path, as_of: dt.date, assets) -> str:
     except OSError:
         digest.update(b"no config")
     digest.update(_git_head(root).encode())
-    digest.update(_assets_digest().encode())
+    digest.update(assets_digest().encode())
     base = f"{root}{os.sep}"
     for path in assets:
         digest.update(f"{path}\0{_stat(base + path)}\n".encode())
     return digest.hexdigest()
 
 
-def _channel_world(world: str, channel: Channel, out: Path) -> str:
+def channel_world(world: str, channel: Channel, out: Path) -> str:
     return hashlib.sha256(f"{world}\n{channel.name}\n{out.resolve()}".encode()).hexdigest()
 
 
 def _channel_record(channel: Channel, world: str, content: str, out: Path) -> dict:
-    return {"world": _channel_world(world, channel, out), "content": content,
+    return {"world": channel_world(world, channel, out), "content": content,
             "manifest": _manifest_digest(out / channel.name)}
 
 
 def _up_to_date(state: dict, channel: Channel, world: str, content: str, out: Path) -> bool:
     recorded = state.get(channel.name)
-    if not recorded or recorded.get("world") != _channel_world(world, channel, out):
+    if not recorded or recorded.get("world") != channel_world(world, channel, out):
         return False
     if recorded.get("content") != content:
         return False
@@ -290,7 +291,9 @@ def _git_head(root: Path) -> str:
     return proc.stdout if proc.returncode == 0 else "no-git"
 
 
-def _assets_digest() -> str:
+@functools.cache
+def assets_digest() -> str:
+    """kbctl's templates and site assets (fixed for a process, like its code: cache.py)."""
     digest = hashlib.sha256()
     for name in ("templates", "site"):
         base = data_dir(name)

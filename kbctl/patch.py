@@ -32,9 +32,9 @@ from kbctl.timing import note, stage
 
 
 def _seeds_key(channel: Channel) -> str:
-    from kbctl.build import _assets_digest
+    from kbctl.build import assets_digest
 
-    return cache.cache_key("seeds", channel.name, channel.kind, _assets_digest())
+    return cache.cache_key("seeds", channel.name, channel.kind, assets_digest())
 
 
 def save_seeds(root: Path, channel: Channel, seeds) -> None:
@@ -57,14 +57,14 @@ def save_seeds(root: Path, channel: Channel, seeds) -> None:
 def patch_bodies(root: Path, config: Config, out: Path, state: dict, stale: list[Channel],
                  scan, world: str) -> dict[str, int] | None:
     """Files updated per channel, or None when a full build is needed (nothing written)."""
-    from kbctl.build import _channel_world
+    from kbctl.build import channel_world
 
     if not scan.changed or scan.added_or_removed:
         return _full("no entry changed" if not scan.changed else "entries added or removed")
     outputs: dict[str, OutputSnapshot] = {}
     for channel in stale:
         recorded = state.get(channel.name) or {}
-        if recorded.get("world") != _channel_world(world, channel, out):
+        if recorded.get("world") != channel_world(world, channel, out):
             return _full(f"{channel.name}: other inputs than entries changed")
         if recorded.get("content") != state.get("_content"):
             return _full(f"{channel.name}: not built from the last build's entries")

@@ -9,6 +9,7 @@ and belong to one `key` (kbctl's code, the templates); rows of another key are n
 
 from __future__ import annotations
 
+import pickle
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +17,11 @@ from pathlib import Path
 from kbctl.cache import CACHE_DIR
 
 FILE_NAME = "seeds.sqlite"
+
+
+def dump(value) -> bytes:
+    """A row's value."""
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class SeedStore:

@@ -32,6 +32,7 @@ from kbctl.model import Entry, Link
 from kbctl.parallel import fork_map
 from kbctl.publish import eligible
 from kbctl.render import LinkResolver, Rendered, remember, render_entry, take_renderings
+from kbctl.seedstore import dump
 
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)
 
@@ -105,11 +106,11 @@ class FaqSeeds:
     where: dict[str, tuple[str, int, dict]] = field(default_factory=dict)  # id -> (locale, n, seen)
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
-        yield "faq", _dump(self.audience_rank)
+        yield "faq", dump(self.audience_rank)
         for entry_id, where in self.where.items():
-            yield f"record/{entry_id}", _dump(where)
+            yield f"record/{entry_id}", dump(where)
         for locale, spans in self.spans.items():
-            yield f"spans/{locale}", _dump(spans)
+            yield f"spans/{locale}", dump(spans)
 
 
 def patch(rows, entries: list[Entry], folder) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -137,11 +138,8 @@ def patch(rows, entries: list[Entry], folder) -> tuple[dict[str, bytes], dict[st
         located[number] = (start, start + len(new))
         located[number + 1:] = [(a + shift, b + shift) for a, b in located[number + 1:]]
     return ({faq_path(locale): bytes(data) for locale, data in sorted(files.items())},
-            {f"spans/{locale}": _dump(located) for locale, located in spans.items()})
+            {f"spans/{locale}": dump(located) for locale, located in spans.items()})
 
-
-def _dump(value) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class SitePages:

@@ -20,6 +20,7 @@ from kbctl.channels.site_search import IndexPieces, prepare_entry
 from kbctl.channels.site_strings import block_labels, strings
 from kbctl.model import Entry
 from kbctl.render import render_entry
+from kbctl.seedstore import dump
 
 
 def search_index_path(locale: str) -> str:
@@ -33,9 +34,6 @@ def page_seed(frame: dict, seen: dict, category: str | None, weights: dict[str, 
     kept = {key: value for key, value in frame.items() if key != "t"}
     return pickle.dumps((kept, seen, category, weights), protocol=pickle.HIGHEST_PROTOCOL)
 
-
-def _dump(value) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @dataclass
@@ -53,11 +51,11 @@ class SiteSeeds:
         self.docs[entry_id] = (locale, doc)
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
-        yield "site", _dump((self.audience_rank, self.base_url, self.docs))
+        yield "site", dump((self.audience_rank, self.base_url, self.docs))
         for entry_id, seed in self.pages.items():
             yield f"page/{entry_id}", seed
         for locale, pieces in self.search.items():
-            yield f"search/{locale}", _dump(pieces)
+            yield f"search/{locale}", dump(pieces)
 
 
 def patch(rows, entries: list[Entry], _folder=None) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -84,5 +82,5 @@ def patch(rows, entries: list[Entry], _folder=None) -> tuple[dict[str, bytes], d
         changed[f"page/{entry.id}"] = page_seed(frame, seen, category, prepared[0])
     for locale, pieces in sorted(search.items()):
         files[search_index_path(locale)] = pieces.script().encode("utf-8")
-        changed[f"search/{locale}"] = _dump(pieces)
+        changed[f"search/{locale}"] = dump(pieces)
     return files, changed

@@ -56,9 +56,9 @@ class PreviousPages:
 
 
 def _key(ctx) -> str:
-    from kbctl.build import _assets_digest
+    from kbctl.build import assets_digest
 
-    return cache.cache_key("pages", ctx.channel.name, _assets_digest())
+    return cache.cache_key("pages", ctx.channel.name, assets_digest())
 
 
 def load_previous(ctx) -> PreviousPages:
