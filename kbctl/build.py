@@ -71,11 +71,12 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             state["_stats"] = scan.stats
             cache.save(root, STATE_NAME, cache.cache_key("state"), state)
         return BuildResult(None, [], {}, [c.name for c in channels])
-    from kbctl.patch import patch_bodies, save_seeds
+    from kbctl.checks.questions import asked
+    from kbctl.patch import patch_edits, save_seeds
 
     unchanged = [c.name for c in channels if c not in stale]
-    with stage("patch (answer text only)"):
-        patched = patch_bodies(root, config, out, state, stale, scan, world)
+    with stage("patch"):
+        patched = patch_edits(root, config, out, state, stale, scan, world, as_of)
     if patched is not None:
         return BuildResult(None, state.get("_warnings", []), {}, unchanged, patched)
     kb, diagnostics = _load_and_check(root, config, as_of, found, scan)
@@ -92,11 +93,13 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
             with renderings(root, channel):
                 written[channel.name], seeds = build_channel(kb, channel, as_of, out, reusable)
-            save_seeds(root, channel, seeds)
+            save_seeds(root, channel, seeds, scan.content)
         cache.write_pending()  # per channel: its renderings are not kept while the next builds
         state[channel.name] = _channel_record(channel, world, scan.content, out)
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
                  _interfaces={e.path: e.interface for e in kb.entries},
+                 _structures={e.path: e.structure for e in kb.entries},
+                 _asked={e.path: [key for key, _, _ in asked(e)] for e in kb.valid_entries},
                  _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
                  _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
     cache.save(root, STATE_NAME, cache.cache_key("state"), state)

@@ -103,6 +103,7 @@ class Entry:
     content_hash: str = ""
     git_date: dt.date | None = None
     interface: str = ""  # digest of what others can see of it (kbctl/load/interface.py)
+    structure: str = ""  # the same but for the words others show of it (title, summary, …)
 
     # -- fields, with the contract's defaults ------------------------------------------------
     def line_of(self, key: str) -> int | None:

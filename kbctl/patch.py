@@ -1,32 +1,40 @@
-"""Rebuilding after an edit of answers' text only, without loading the knowledge base.
+"""Rebuilding after edits that keep entries' structure, without loading the knowledge base.
 
-Most edits change what an answer says and nothing else: no title, link, tag or block moves.
-Such an edit leaves the entry's *interface* (kbctl/load/interface.py) as it was, and with it
-every finding of validate, every map and list, every page but the entry's own. So when
+Most edits change what an answer says, or how an entry is titled, summarized or asked: no
+link, tag, category, block or channel moves. Such an edit leaves the entry's *structure*
+(kbctl/load/interface.py) as it was, and with it every finding of validate but those about
+the words themselves (checked again here: duplicate-question, the spoken summary's ivr
+checks), and which lists, menus and channels hold each entry. So when
 
   - the only changes since the last build are entries' bytes (no file added or removed; the
     same kbctl, date, config, templates, git HEAD and linked files),
-  - each changed entry still parses to the interface it had,
+  - each changed entry still parses to the structure it had,
   - each channel to build was built from the last build's content, is still exactly as that
     build left it (its manifest and the stat of every file), and left its seeds,
 
-each channel makes again only the files that show the answers (the entries' pages, FAQ
-records, search indexes) from its seeds, and they replace the old files together with an
-updated manifest. Anything else falls back to a full build, which gives the same bytes
-(tests/test_patch.py holds the two equal).
+each channel makes again only the files that show the edited entries (kbctl/channels:
+`patchers`) from its seeds: after an answer's text changed, its pages, FAQ records and the
+search indexes; after a title, summary or questions changed, also every page, menu and
+record that lists the entry. They replace the old files together with an updated manifest.
+Anything else falls back to a full build, which gives the same bytes (tests/test_patch.py
+holds the two equal).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from kbctl import cache
 from kbctl.channels.replay import NotReplayable
+from kbctl.checks.questions import asked
 from kbctl.config import Channel, Config
 from kbctl.model import Entry
 from kbctl.output import OutputSnapshot, Patch
-from kbctl.seedstore import SeedStore
+from kbctl.seedstore import SeedReader, SeedStore, update_later, wait_for_writer
 from kbctl.seedstore import discard as discard_store
 from kbctl.timing import note, stage
 
@@ -37,14 +45,17 @@ def _seeds_key(channel: Channel) -> str:
     return cache.cache_key("seeds", channel.name, channel.kind, assets_digest())
 
 
-def save_seeds(root: Path, channel: Channel, seeds) -> None:
-    """Keep what the channel's full build leaves for patching; a cache that cannot be written
-    only means the next edit takes the full build."""
+def save_seeds(root: Path, channel: Channel, seeds, content: str) -> None:
+    """Keep what the channel's full build leaves for patching, and the entries' content it
+    was built from; a cache that cannot be written only means the next edit takes the full
+    build."""
+    wait_for_writer(root)
+    rows = [*seeds.rows(), ("content", content.encode())]
     for _attempt in range(2):
         try:
             store = SeedStore(root)
             try:
-                store.replace_channel(channel.name, _seeds_key(channel), seeds.rows())
+                store.replace_channel(channel.name, _seeds_key(channel), rows)
                 return
             finally:
                 store.close()
@@ -54,8 +65,34 @@ def save_seeds(root: Path, channel: Channel, seeds) -> None:
             return
 
 
-def patch_bodies(root: Path, config: Config, out: Path, state: dict, stale: list[Channel],
-                 scan, world: str) -> dict[str, int] | None:
+@dataclass
+class PatchJob:
+    """What a channel kind's patcher is given."""
+
+    rows: SeedReader  # the channel's seeds from the last build
+    entries: list[Entry]  # the changed entries, parsed (with their git dates)
+    presented: set[str]  # ids of those whose title, summary or questions changed
+    folder: Path  # the channel's output, as the last build left it
+    config: Config
+    channel: Channel
+    root: Path
+
+    def entry(self, path: str) -> Entry:
+        """An unchanged entry, parsed again from its file (a page listing an edited one)."""
+        from kbctl.load.loader import decode, parse_entry
+
+        try:
+            text = decode(path, (self.root / path).read_bytes())
+        except OSError as why:
+            raise NotReplayable(f"{path}: {why}") from None
+        entry = parse_entry(path, text, self.config.default_locale, "")[0] if isinstance(text, str) else None
+        if entry is None:
+            raise NotReplayable(f"{path} no longer parses")
+        return entry
+
+
+def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[Channel],
+                scan, world: str, as_of: dt.date) -> dict[str, int] | None:
     """Files updated per channel, or None when a full build is needed (nothing written)."""
     from kbctl.build import channel_world
 
@@ -71,24 +108,34 @@ def patch_bodies(root: Path, config: Config, out: Path, state: dict, stale: list
         outputs[channel.name] = snapshot = OutputSnapshot.take(out / channel.name)
         if snapshot is None or recorded.get("manifest") != snapshot.digest():
             return _full(f"{channel.name}: output not as the last build left it")
-    entries = _edited_entries(config, state, scan)
-    if entries is None:
-        return _full("an edit changed more than answer text")
+    edits = _edited_entries(config, state, scan)
+    if isinstance(edits, str):
+        return _full(edits)
+    entries, presented = edits
+    if why := recheck(config, state, [e for e in entries if e.id in presented], as_of):
+        return _full(why)
+    wait_for_writer(root)
     try:
         store = SeedStore(root)
     except (OSError, sqlite3.Error) as why:
         return _full(f"no seeds: {why}")
     try:
-        return _patch(root, store, out, state, stale, scan, entries, outputs)
+        done = _patch(root, config, store, out, state, stale, scan, entries, presented, outputs)
     except sqlite3.Error as why:
         return _full(f"seeds unreadable: {why}")
     finally:
-        with stage("seeds close"):
-            store.close()
+        store.close()
+    if done is None:
+        return None
+    updated, seed_updates = done
+    with stage("seeds update (forked)"):
+        update_later(root, seed_updates)
+    return updated
 
 
-def _patch(root: Path, store: SeedStore, out: Path, state: dict, stale: list[Channel], scan, entries,
-           outputs: dict[str, OutputSnapshot]) -> dict[str, int] | None:
+def _patch(root: Path, config: Config, store: SeedStore, out: Path, state: dict, stale: list[Channel], scan,
+           entries, presented: set[str], outputs: dict[str, OutputSnapshot]):
+    """(files updated per channel, seed rows to write per channel), or None for a full build."""
     from kbctl.channels import patchers
 
     patch = Patch()
@@ -96,11 +143,12 @@ def _patch(root: Path, store: SeedStore, out: Path, state: dict, stale: list[Cha
     try:
         for channel in stale:
             rows = store.reader(channel.name, _seeds_key(channel))
-            if rows is None:
+            if rows is None or rows.get("content") != state["_content"].encode():
                 patch.discard()
                 return _full(f"{channel.name}: no seeds from the last build")
             with stage(f"patch {channel.name}"):
-                files, seed_rows = patchers()[channel.kind](rows, entries, out / channel.name)
+                job = PatchJob(rows, entries, presented, out / channel.name, config, channel, root)
+                files, seed_rows = patchers()[channel.kind](job)
                 patch.stage(out / channel.name, outputs[channel.name].manifest, files)
             changed[channel.name] = (list(files), seed_rows)
     except NotReplayable as why:
@@ -109,44 +157,71 @@ def _patch(root: Path, store: SeedStore, out: Path, state: dict, stale: list[Cha
     except BaseException:
         patch.discard()
         raise
-    # Output first, then seeds, then the state: an interruption between two of them leaves a
-    # state whose manifest digests no longer match the output, so the next build is a full one.
+    # Output first, then the state, then the seeds: an interruption after the output leaves
+    # a state whose manifest digests no longer match it, and one after the state leaves seeds
+    # whose content row is not the state's: either way the next build is a full one.
     with stage("patch commit"):
         patch.commit()
-    with stage("seeds update"):
-        for channel in stale:
-            relpaths, seed_rows = changed[channel.name]
-            if relpaths:
-                store.update(channel.name, {**seed_rows, "key": _seeds_key(channel).encode()})
     for channel in stale:
         relpaths = changed[channel.name][0]
         snapshot = outputs[channel.name]
         snapshot.refresh(relpaths)
         state[channel.name].update(content=scan.content, manifest=snapshot.digest())
+    for entry in entries:  # a retitled entry's interface, and the questions it asks now
+        state.setdefault("_interfaces", {})[entry.path] = entry.interface
+        state.setdefault("_asked", {})[entry.path] = [key for key, _, _ in asked(entry)]
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content)
     with stage("state save"):
         cache.save(root, "build-state", cache.cache_key("state"), state)
-    return {name: len(relpaths) for name, (relpaths, _) in changed.items()}
+    seed_updates = [(channel.name, {**changed[channel.name][1], "content": scan.content.encode()})
+                    for channel in stale]
+    return {name: len(relpaths) for name, (relpaths, _) in changed.items()}, seed_updates
 
 
 def _full(reason: str) -> None:
     note(f"full build: {reason}")
 
 
-def _edited_entries(config: Config, state: dict, scan) -> list[Entry] | None:
-    """The changed entries, parsed; None unless each keeps its interface."""
+def _edited_entries(config: Config, state: dict, scan) -> tuple[list[Entry], set[str]] | str:
+    """The changed entries, parsed, and the ids of those whose words others show changed;
+    or why a full build is needed (an entry's structure changed)."""
     from kbctl.load.loader import decode, parse_entry
 
-    interfaces, git_dates = state.get("_interfaces", {}), state.get("_git_dates", {})
-    entries = []
+    interfaces, structures = state.get("_interfaces", {}), state.get("_structures", {})
+    git_dates = state.get("_git_dates", {})
+    entries, presented = [], set()
     for path in scan.changed:
         data = scan.read.get(path)
         text = decode(path, data) if isinstance(data, bytes) else None
         if not isinstance(text, str):
-            return None
+            return f"{path} is unreadable"
         entry, _ = parse_entry(path, text, config.default_locale, scan.shas[path])
-        if entry is None or entry.interface != interfaces.get(path):
-            return None
+        if entry is None or entry.structure != structures.get(path):
+            return f"{path}: more than answer text, title, summary or questions changed"
+        if entry.interface != interfaces.get(path):
+            presented.add(entry.id)
         entry.git_date = git_dates.get(path)
         entries.append(entry)
-    return entries
+    return entries, presented
+
+
+def recheck(config: Config, state: dict, retitled: list[Entry], as_of: dt.date) -> str | None:
+    """Why the checks that read titles, summaries and questions might now find otherwise (a
+    full build then reports it), or None."""
+    from kbctl.checks.ivr import speech_findings
+
+    counts = Counter(key for keys in state.get("_asked", {}).values() for key in keys)
+    before = {entry.path: state.get("_asked", {}).get(entry.path, []) for entry in retitled}
+    for path, keys in before.items():
+        if any(counts[key] > 1 for key in keys):
+            return f"{path} asked a question another entry asks (duplicate-question)"
+        counts.subtract(keys)
+    for entry in retitled:
+        for key, _, _ in asked(entry):
+            if counts[key] > 0:
+                return f"{entry.path} now asks a question another entry asks (duplicate-question)"
+            counts[key] += 1
+    for entry in retitled:
+        if speech_findings(config, entry, as_of):
+            return f"{entry.path}: the ivr checks find its spoken summary wanting"
+    return None

@@ -20,7 +20,7 @@ from kbctl.channels.site_search import SearchIndex, prepare
 from kbctl.output import Patch, manifest_text
 
 AS_OF = "2026-11-22"
-PATCHED = "answer text only"
+PATCHED = "updated in place"
 
 
 
@@ -96,8 +96,28 @@ def test_internal_text_edited_reaches_the_portal_only(kb, tmp_path):
 
 
 @pytest.mark.parametrize("change", [
+    # Listed by related, backlinks and translations, in a category and tags, spoken by the
+    # hotline: the title moves it in lists sorted by title and in the voice menu.
+    ("plans/change-plan.md", "title: 如何变更套餐？", "title: 套餐怎么换？"),
+    ("plans/change-plan.en.md", "title: How do I change my plan?", "title: Changing your plan"),
+    ("plans/change-plan.md", "summary: 登录", "summary: 请登录"),
+    ("plans/change-plan.en.md", "questions: [Can I", "questions: [May I"),
+    ("service/complaint-procedure.md", "title: 投诉处理流程与时限", "title: 投诉流程"),
     ("plans/winter-promo-2026.md", "title: 2026冬季焕新季活动规则", "title: 2026冬季焕新季活动细则"),
+])
+def test_title_summary_and_question_edits_are_patched(kb, tmp_path, change):
+    out = tmp_path / "out"
+    build(kb, out)
+    edit(kb, *change)
+    result = build(kb, out)
+    assert result.stderr.count(PATCHED) == 4, result.stderr
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+@pytest.mark.parametrize("change", [
     ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "[升级](kb:data-addons)"),
+    ("plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 资费]"),
+    ("plans/change-plan.md", "category: plans/change", "category: plans"),
     ("plans/winter-promo-2026.md", "## 活动时间", "## 活动的时间"),
     ("network/broadband-troubleshooting.md", "::: ivr\n", "::: ivr\n宽带故障请按1。\n"),
 ])
@@ -119,7 +139,7 @@ def test_a_reverted_edit_never_reuses_a_page_the_patch_replaced(kb, tmp_path):
     append(kb, "plans/winter-promo-2026.md", "\n临时补充。\n")
     assert PATCHED in build(kb, out).stderr
     (kb / "knowledge" / "plans" / "winter-promo-2026.md").write_text(original, encoding="utf-8")
-    edit(kb, "plans/data-addons.md", "title: ", "title: 新")  # forces the full build
+    edit(kb, "plans/data-addons.md", "tags: [", "tags: [新, ")  # forces the full build
     assert PATCHED not in build(kb, out).stderr
     assert "临时补充" not in (out / "help-center" / "zh-CN" / "winter-promo-2026" / "index.html").read_text("utf-8")
     assert_same_as_cold(kb, out, tmp_path)
@@ -132,7 +152,7 @@ def test_a_channel_built_from_older_content_is_built_in_full(kb, tmp_path):
     assert PATCHED in build(kb, out, "--channel", "help-center").stderr
     append(kb, "plans/winter-promo-2026.md", "\n第二次补充。\n")
     result = build(kb, out)  # faq-bot and agent-portal were built before the first edit
-    assert "faq-bot: answer text only" not in result.stderr
+    assert "faq-bot: " + PATCHED not in result.stderr
     assert_same_as_cold(kb, out, tmp_path)
 
 
@@ -142,7 +162,7 @@ def test_a_hand_edited_output_makes_the_edit_build_in_full(kb, tmp_path):
     (out / "help-center" / "404.html").write_text("tampered", encoding="utf-8")
     append(kb, "plans/winter-promo-2026.md", "\n补充。\n")
     result = build(kb, out)
-    assert "help-center: answer text only" not in result.stderr
+    assert "help-center: " + PATCHED not in result.stderr
     assert_same_as_cold(kb, out, tmp_path)
 
 

@@ -146,7 +146,7 @@ class Server:
         if count is not None:
             self.log(f"built {channel.name}: {count} files")
         elif channel.name in result.patched:
-            self.log(f"updated {channel.name}: {result.patched[channel.name]} files (answer text only)")
+            self.log(f"updated {channel.name}: {result.patched[channel.name]} files, in place")
         else:
             self.log(f"{channel.name} is up to date")
         return True

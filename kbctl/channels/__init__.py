@@ -55,12 +55,11 @@ Patcher = Callable[..., tuple[dict[str, bytes], dict[str, bytes]]]
 
 
 def patchers() -> dict[str, Patcher]:
-    """Per kind: (seed rows, edited entries, current output folder) -> (files to replace, rows
-    to update), for edits of answers' text only (kbctl/patch.py). Imports no more than a
-    patch needs."""
-    from kbctl.channels import faq, replay, site_patch
+    """Per kind: a patch job (kbctl/patch.py PatchJob) -> (files to replace, seed rows to
+    update), for edits that keep entries' structure. Imports no more than a patch needs."""
+    from kbctl.channels import faq, ivr, site_patch
 
-    return {"site": site_patch.patch, "faq": faq.patch, "ivr": replay.unaffected}
+    return {"site": site_patch.patch, "faq": faq.patch, "ivr": ivr.patch}
 
 
 def entry_page_path(entry: Entry) -> str:

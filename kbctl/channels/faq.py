@@ -113,24 +113,25 @@ class FaqSeeds:
             yield f"spans/{locale}", dump(spans)
 
 
-def patch(rows, entries: list[Entry], folder) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The FAQ files that change when `entries` (same interfaces) have new bodies, and the
-    rows that change with them. A record differs only in its answer fields, so it is
+def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The FAQ files that change with the edited entries (same structure), and the rows that
+    change with them. A record differs only in its answer and presentation fields, so it is
     replaced where it lies in the current file; the other records are not read again."""
-    audience_rank = pickle.loads(rows.get("faq"))
+    audience_rank = pickle.loads(job.rows.get("faq"))
     files: dict[str, bytearray] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
-    for entry in entries:
-        where = rows.get(f"record/{entry.id}")
+    for entry in job.entries:
+        where = job.rows.get(f"record/{entry.id}")
         if where is None:
             continue  # not carried
         locale, number, seen = pickle.loads(where)
         if locale not in files:
-            files[locale] = bytearray((folder / faq_path(locale)).read_bytes())
-            spans[locale] = pickle.loads(rows.get(f"spans/{locale}"))
+            files[locale] = bytearray((job.folder / faq_path(locale)).read_bytes())
+            spans[locale] = pickle.loads(job.rows.get(f"spans/{locale}"))
         data, located = files[locale], spans[locale]
         start, end = located[number]
         record = json.loads(data[start:end])
+        record.update(presentation_fields(entry))
         record.update(answer_fields(render_entry(entry, audience_rank, ReplayResolver(seen))))
         new = record_json(record).encode("utf-8")
         data[start:end] = new
@@ -138,8 +139,7 @@ def patch(rows, entries: list[Entry], folder) -> tuple[dict[str, bytes], dict[st
         located[number] = (start, start + len(new))
         located[number + 1:] = [(a + shift, b + shift) for a, b in located[number + 1:]]
     return ({faq_path(locale): bytes(data) for locale, data in sorted(files.items())},
-            {f"spans/{locale}": dump(located) for locale, located in spans.items()})
-
+            {f"spans/{locale}": located for locale, located in spans.items()})
 
 
 class SitePages:
@@ -171,9 +171,7 @@ def faq_record(ctx, pages: SitePages, entry: Entry, resolver: LinkResolver | Non
     return {
         "id": entry.id,
         "type": entry.type,
-        "question": entry.title,
-        "questions": entry.questions,
-        "summary": entry.summary or None,
+        **presentation_fields(entry),
         **answer_fields(rendered),
         "category": entry.category,
         "category_title": category_title(ctx.config, entry),
@@ -182,6 +180,12 @@ def faq_record(ctx, pages: SitePages, entry: Entry, resolver: LinkResolver | Non
         "updated": last_verified(entry),
         "url": pages.url(entry),
     }
+
+
+def presentation_fields(entry: Entry) -> dict:
+    """The fields of a record its entry's title, questions and summary decide
+    (kbctl/load/interface.py PRESENTATION)."""
+    return {"question": entry.title, "questions": entry.questions, "summary": entry.summary or None}
 
 
 def answer_fields(rendered: Rendered) -> dict:

@@ -42,15 +42,3 @@ class ReplayResolver:
             return self.seen[link_key(link)]
         except KeyError:
             raise NotReplayable(f"link {link.raw!r} was not resolved by the last build") from None
-
-
-class Unaffected:
-    """Seeds of a channel kind whose output never shows an answer's text (ivr: scripts,
-    summaries and titles only): a body edit changes none of its files."""
-
-    def rows(self):
-        return iter(())
-
-
-def unaffected(_rows, _entries, _folder=None) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    return {}, {}

@@ -88,12 +88,12 @@ def render(ctx, writer) -> None:
                          ctx.entries, meanwhile=navigation_pages)
     save_pages(ctx, {relpath: (digest, sha, prepared)
                      for *_, (relpath, digest, sha, prepared), _ in pages if digest})
-    seeds = SiteSeeds(ctx.channel.audience_rank, site.base_url)
+    seeds = SiteSeeds(ctx.channel.audience_rank, site.base_url, maps)
     for entry, (files, prepared, renderings, _, seed) in zip(ctx.entries, pages):
         for relpath, digest in files:
             writer.record(relpath, digest, entry.id)
         index = indexes.setdefault(entry.locale, SearchIndex(entry.locale))
-        seeds.add(entry.id, seed, entry.locale, len(index.docs))
+        seeds.add(entry, seed, len(index.docs))
         index.add_prepared(prepared)
         remember(renderings)
         page = entry_page_path(entry)

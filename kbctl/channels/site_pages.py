@@ -150,13 +150,21 @@ def entry_page_frame(site: SiteInfo, entry: Entry) -> dict:
         reviewed_iso=reviewed.isoformat() if reviewed else None,
         tags=[{"label": t, "href": page.url(tag_path(locale, maps.tag_slugs[(locale, t)]))}
               for t in entry.tags],
-        related=_cards(page, maps.related.get(entry.id, [])),
-        backlinks=_cards(page, maps.backlinks.get(entry.id, [])),
-        translations=[{"href": page.url(c.path), "lang": c.locale,
-                       "text": strings(locale)["translation"].format(lang=language_in(locale, c.locale)),
-                       "title": c.title} for c in translations],
+        **cross_references(page, maps, entry.id),
     )
     return values
+
+
+def cross_references(page: Page, maps: SiteMaps, entry_id: str) -> dict:
+    """The part of an entry page's frame that shows other entries' cards."""
+    locale = page.locale
+    return {
+        "related": _cards(page, maps.related.get(entry_id, [])),
+        "backlinks": _cards(page, maps.backlinks.get(entry_id, [])),
+        "translations": [{"href": page.url(c.path), "lang": c.locale,
+                          "text": strings(locale)["translation"].format(lang=language_in(locale, c.locale)),
+                          "title": c.title} for c in maps.translations.get(entry_id, [])],
+    }
 
 
 def answer_values(base_url: str | None, entry: Entry, rendered: Rendered) -> dict:

@@ -1,21 +1,51 @@
-"""Making a site's pages again when only answers' text changed, without the knowledge base.
+"""Making a site's pages again after an edit that keeps entries' structure, without the
+knowledge base.
 
 A full build leaves, per entry, a *seed*: the page's frame (navigation, lists, dates: what
 `entry_page_frame` computed from the maps), the answers its link resolver gave, and its
-category label; and the search indexes as patchable pieces. When an edit leaves the entry's
-interface as it was, its page is its frame plus the new answer, and the indexes change in
-that one document (kbctl/patch.py decides when this applies).
+category label; the maps themselves; and the search indexes as patchable pieces
+(kbctl/patch.py decides when a patch applies).
+
+- An edit of an answer's text: the page is its frame plus the new answer, and the indexes
+  change in that one document.
+- An edit of a title, summary or questions (the entry's structure kept): the entry's card
+  changes in the maps, wherever it is listed, and lists sorted by title are sorted again.
+  Then the pages that show the card are made again: the entry's own, those listing it
+  (related, backlinks, translations: their frames' lists are recomputed, their answers
+  rendered again from their files), its category's, its tags', its locale's home and the
+  redirects of its former ids.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kbctl.channels import entry_page_path
 from kbctl.channels.replay import ReplayResolver
-from kbctl.channels.site_pages import answer_values, render_entry_page
+from kbctl.channels.site_maps import (
+    Card,
+    SiteMaps,
+    _card,
+    _card_order,
+    category_path,
+    home_path,
+    tag_path,
+)
+from kbctl.channels.site_pages import (
+    Page,
+    SiteInfo,
+    alias_page,
+    answer_values,
+    category_page,
+    cross_references,
+    entry_page_frame,
+    home_page,
+    render_entry_page,
+    tag_page,
+)
 from kbctl.channels.site_search import IndexPieces, prepare_entry
 from kbctl.channels.site_strings import block_labels, strings
 from kbctl.model import Entry
@@ -35,6 +65,10 @@ def page_seed(frame: dict, seen: dict, category: str | None, weights: dict[str, 
     return pickle.dumps((kept, seen, category, weights), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def stored_maps(maps: SiteMaps) -> SiteMaps:
+    """The maps as seeds keep them: the taxonomy comes from the configuration again."""
+    return dataclasses.replace(maps, taxonomy=(), nodes={})
+
 
 @dataclass
 class SiteSeeds:
@@ -42,45 +76,139 @@ class SiteSeeds:
 
     audience_rank: int
     base_url: str | None
+    maps: SiteMaps | None = None
     pages: dict[str, bytes] = field(default_factory=dict)  # entry id -> seed
-    docs: dict[str, tuple[str, int]] = field(default_factory=dict)  # entry id -> (locale, doc)
+    docs: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # id -> (locale, doc, path)
     search: dict[str, IndexPieces] = field(default_factory=dict)  # locale -> index
 
-    def add(self, entry_id: str, seed: bytes, locale: str, doc: int) -> None:
-        self.pages[entry_id] = seed
-        self.docs[entry_id] = (locale, doc)
+    def add(self, entry: Entry, seed: bytes, doc: int) -> None:
+        self.pages[entry.id] = seed
+        self.docs[entry.id] = (entry.locale, doc, entry.path)
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
         yield "site", dump((self.audience_rank, self.base_url, self.docs))
+        if self.maps is not None:
+            yield "maps", dump(stored_maps(self.maps))
         for entry_id, seed in self.pages.items():
             yield f"page/{entry_id}", seed
         for locale, pieces in self.search.items():
             yield f"search/{locale}", dump(pieces)
 
 
-def patch(rows, entries: list[Entry], _folder=None) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The files that change when `entries` (same interfaces) have new bodies, and the rows
-    that change with them."""
-    audience_rank, base_url, docs = pickle.loads(rows.get("site"))
-    files: dict[str, bytes] = {}
-    changed: dict[str, bytes] = {}
-    search: dict[str, IndexPieces] = {}
-    for entry in entries:
-        seed = rows.get(f"page/{entry.id}")
-        if seed is None:
-            continue  # not on this site
-        frame, seen, category, weights = pickle.loads(seed)
-        rendered = render_entry(entry, audience_rank, ReplayResolver(seen),
-                                {"block_labels": block_labels(entry.locale)})
-        values = {**frame, "t": strings(entry.locale), **answer_values(base_url, entry, rendered)}
-        files[entry_page_path(entry)] = render_entry_page(values).encode("utf-8")
+class SitePatch:
+    """One patch of one site channel: the files it makes and the seed rows it changes."""
+
+    def __init__(self, job):
+        self.job = job
+        self.audience_rank, self.base_url, self.docs = pickle.loads(job.rows.get("site"))
+        self.files: dict[str, bytes] = {}
+        self.changed: dict[str, object] = {}  # seed rows: bytes, or values to pickle
+        self.search: dict[str, IndexPieces] = {}
+        self.site: SiteInfo | None = None
+
+    def run(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        edited = [e for e in self.job.entries if e.id in self.docs]  # the others are not on this site
+        retitled = [e for e in edited if e.id in self.job.presented]
+        listing: set[str] = set()  # entries whose pages list a retitled one
+        if retitled:
+            self.site = self._site()
+            navigation: dict[str, tuple] = {}
+            for entry in retitled:
+                listing |= self._recard(entry, navigation)
+            for relpath, (make, *args) in sorted(navigation.items()):
+                self._write(relpath, make(self.site, *args))
+            self.changed["maps"] = stored_maps(self.site.maps)  # pickled by kbctl/seedstore.py
+        for entry in edited:
+            self._entry_page(entry, entry.id in self.job.presented, entry.id in listing)
+        for entry_id in sorted(listing - {e.id for e in edited}):
+            self._listing_page(entry_id)
+        for locale, pieces in sorted(self.search.items()):
+            self.files[search_index_path(locale)] = pieces.script().encode("utf-8")
+            self.changed[f"search/{locale}"] = pieces
+        return self.files, self.changed
+
+    def _site(self) -> SiteInfo:
+        config = self.job.config
+        maps: SiteMaps = pickle.loads(self.job.rows.get("maps"))
+        maps.taxonomy, maps.nodes = config.taxonomy, config.nodes
+        return SiteInfo(config.name, self.job.channel.audience, self.base_url, maps)
+
+    def _recard(self, entry: Entry, navigation: dict[str, tuple]) -> set[str]:
+        """Put the entry's new card into the maps; note the navigation pages that list it
+        (relpath -> how to make it); return the entries whose pages list it."""
+        maps = self.site.maps
+        new = _card(entry)
+        if maps.cards[entry.id] == new:
+            return set()  # only its questions changed: shown on its own page alone
+        maps.cards[entry.id] = new
+        listing = {other for other, cards in maps.related.items() if _swap(cards, new)}
+        listing |= {other for other, cards in maps.backlinks.items() if _swap(cards, new, resort=True)}
+        listing |= {other for other, cards in maps.translations.items() if _swap(cards, new)}
+        locale = entry.locale
+        if entry.category:
+            _swap(maps.direct[(locale, entry.category)], new, resort=True)
+            navigation[category_path(locale, entry.category)] = (
+                category_page, locale, maps.nodes[entry.category])
+        else:
+            _swap(maps.uncategorized[locale], new, resort=True)
+        for label in entry.tags:
+            tag = maps.tags[locale][maps.tag_slugs[(locale, label)]]
+            _swap(tag.cards, new, resort=True)
+            navigation[tag_path(locale, tag.slug)] = (tag_page, locale, tag)
+        for alias, card in maps.aliases.items():
+            if card.id == entry.id:
+                maps.aliases[alias] = new
+                navigation[f"{locale}/{alias}/index.html"] = (alias_page, alias, new)
+        navigation[home_path(locale)] = (home_page, locale)
+        return listing
+
+    def _entry_page(self, entry: Entry, retitled: bool, listing: bool) -> None:
+        frame, seen, category, weights = pickle.loads(self.job.rows.get(f"page/{entry.id}"))
+        if retitled:
+            frame = {key: value for key, value in entry_page_frame(self.site, entry).items() if key != "t"}
+        elif listing:
+            frame.update(cross_references(Page(self.site, entry_page_path(entry), entry.locale),
+                                          self.site.maps, entry.id))
+        rendered = self._page(entry, frame, seen)
         prepared = prepare_entry(entry, rendered.text, category)
-        locale, doc = docs[entry.id]
-        if locale not in search:
-            search[locale] = pickle.loads(rows.get(f"search/{locale}"))
-        search[locale].replace(doc, weights, prepared)
-        changed[f"page/{entry.id}"] = page_seed(frame, seen, category, prepared[0])
-    for locale, pieces in sorted(search.items()):
-        files[search_index_path(locale)] = pieces.script().encode("utf-8")
-        changed[f"search/{locale}"] = dump(pieces)
-    return files, changed
+        locale, doc, _ = self.docs[entry.id]
+        if locale not in self.search:
+            self.search[locale] = pickle.loads(self.job.rows.get(f"search/{locale}"))
+        self.search[locale].replace(doc, weights, prepared)
+        self.changed[f"page/{entry.id}"] = page_seed(frame, seen, category, prepared[0])
+
+    def _listing_page(self, entry_id: str) -> None:
+        """A page listing a retitled entry: its lists anew, its answer as it was."""
+        frame, seen, category, weights = pickle.loads(self.job.rows.get(f"page/{entry_id}"))
+        entry = self.job.entry(self.docs[entry_id][2])
+        page = Page(self.site, entry_page_path(entry), entry.locale)
+        frame.update(cross_references(page, self.site.maps, entry_id))
+        self._page(entry, frame, seen)
+        self.changed[f"page/{entry_id}"] = page_seed(frame, seen, category, weights)
+
+    def _page(self, entry: Entry, frame: dict, seen: dict):
+        rendered = render_entry(entry, self.audience_rank, ReplayResolver(seen),
+                                {"block_labels": block_labels(entry.locale)})
+        values = {**frame, "t": strings(entry.locale), **answer_values(self.base_url, entry, rendered)}
+        self._write(entry_page_path(entry), render_entry_page(values))
+        return rendered
+
+    def _write(self, relpath: str, text: str) -> None:
+        self.files[relpath] = text.encode("utf-8")
+
+
+def _swap(cards: list[Card], new: Card, resort: bool = False) -> bool:
+    """Replace the card of `new`'s entry in a list (sorted again by title if asked)."""
+    found = False
+    for at, card in enumerate(cards):
+        if card.id == new.id:
+            cards[at] = new
+            found = True
+    if found and resort:
+        cards.sort(key=_card_order)
+    return found
+
+
+def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The files that change with the edited entries, and the seed rows that change with them."""
+    return SitePatch(job).run()

@@ -189,15 +189,17 @@ class IndexPieces:
     def script(self) -> str:
         avgdl = round(sum(self.lengths) / len(self.lengths), 2) if self.lengths else 0.0
         post = self.post
+        # Made script-safe piece by piece (the escapes replace single characters), skipping
+        # the postings: numbers only, and most of the bytes.
         data = "".join((
-            '{"avgdl":', _json(avgdl), ',"cats":', _json(list(self.categories)),
-            ',"docs":[', ",".join(self.docs), '],"locale":', _json(self.locale),
-            ',"post":[', ",".join([post[t] for t in self.terms]), '],"terms":', _json(self.terms),
+            '{"avgdl":', _json(avgdl), ',"cats":', script_safe(_json(list(self.categories))),
+            ',"docs":[', script_safe(",".join(self.docs)), '],"locale":', script_safe(_json(self.locale)),
+            ',"post":[', ",".join([post[t] for t in self.terms]), '],"terms":', script_safe(_json(self.terms)),
             ',"v":', _json(INDEX_VERSION), "}",
         ))
         locale = json.dumps(self.locale)
         return ("window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};\n"
-                f"window.KBCTL_SEARCH[{locale}]={script_safe(data)};\n")
+                f"window.KBCTL_SEARCH[{locale}]={data};\n")
 
     def replace(self, doc: int, old_weights: dict[str, int], prepared: Prepared) -> None:
         """Document `doc`, weighed `old_weights`, now reads as `prepared` (same category).

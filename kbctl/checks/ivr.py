@@ -8,7 +8,7 @@ from collections import defaultdict
 from kbctl.config import CONFIG_NAME
 from kbctl.ivrmenu import KEYS, build_menu, walk
 from kbctl.markdown import parser
-from kbctl.publish import carried
+from kbctl.publish import carried, eligible
 from kbctl.rules import rule
 from kbctl.speech import rates, spoken_seconds
 
@@ -64,10 +64,16 @@ def scripts(kb, as_of):
                     f"the ::: ivr script holds {what}", entry.id)
     for channel in ivr_channels(kb):
         for entry in carried(kb.valid_entries, channel, as_of):
-            yield from _script_findings(kb, channel, entry)
+            yield from _script_findings(kb.config, channel, entry)
 
 
-def _script_findings(kb, channel, entry):
+def speech_findings(config, entry, as_of) -> list:
+    """The script findings of every ivr channel that carries the entry (kbctl/patch.py)."""
+    return [found for channel in config.channels.values() if channel.kind == "ivr"
+            if eligible(entry, channel, as_of) for found in _script_findings(config, channel, entry)]
+
+
+def _script_findings(config, channel, entry):
     script = entry.ivr_script
     line = next((b.start_line for b in entry.blocks if b.name == "ivr"), None)
     if script is None:
@@ -85,7 +91,7 @@ def _script_findings(kb, channel, entry):
     limit = channel.options.get("max_prompt_seconds")
     if limit is None:
         return
-    seconds = spoken_seconds(script, *rates(kb.config.speech, entry.locale))
+    seconds = spoken_seconds(script, *rates(config.speech, entry.locale))
     if seconds > limit:
         yield rule("ivr-too-long").diag(
             entry.path, line,

@@ -16,21 +16,38 @@ def normalize_question(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
+def asked(entry) -> list[tuple[tuple[str, str], int | None, str]]:
+    """What the entry asks: ((locale, normalized question), line, text), each question once;
+    nothing for an archived entry."""
+    if entry.status == "archived":
+        return []
+    found, seen_here = [], set()
+    phrasings = [(entry.title, entry.line_of("title"))]
+    phrasings += [(q, entry.line_of("questions")) for q in entry.questions]
+    for text, line in phrasings:
+        key = normalize_question(text)
+        if key and key not in seen_here:
+            seen_here.add(key)
+            found.append(((entry.locale, key), line, text))
+    return found
+
+
+def question_counts(entries) -> dict[tuple[str, str], int]:
+    """How many entries ask each question: kbctl/patch.py checks a retitled entry against it."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for entry in entries:
+        for key, _, _ in asked(entry):
+            counts[key] += 1
+    return dict(counts)
+
+
 def duplicate_questions(kb, _as_of):
-    asked = defaultdict(list)  # (locale, normalized) -> [(entry, line, text)]
+    asked_by = defaultdict(list)  # (locale, normalized) -> [(entry, line, text)]
     for entry in kb.valid_entries:
-        if entry.status == "archived":
-            continue
-        seen_here: set[str] = set()
-        phrasings = [(entry.title, entry.line_of("title"))]
-        phrasings += [(q, entry.line_of("questions")) for q in entry.questions]
-        for text, line in phrasings:
-            key = normalize_question(text)
-            if key and key not in seen_here:
-                seen_here.add(key)
-                asked[(entry.locale, key)].append((entry, line, text))
+        for key, line, text in asked(entry):
+            asked_by[key].append((entry, line, text))
     warn = rule("duplicate-question")
-    for places in asked.values():
+    for places in asked_by.values():
         if len(places) < 2:
             continue
         for entry, line, text in places:

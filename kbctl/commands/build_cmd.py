@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
         for name in result.unchanged:
             console.print(f"[green]✔[/] {name}: up to date → {_shown(target / name)}")
         for name, count in result.patched.items():
-            console.print(f"[green]✔[/] {name}: answer text only, {count} files updated → {_shown(target / name)}")
+            console.print(f"[green]✔[/] {name}: {count} files updated in place → {_shown(target / name)}")
         for name, count in result.written.items():
             console.print(f"[green]✔[/] {name}: {count} files → {_shown(target / name)}")
         if warnings:

@@ -20,7 +20,7 @@ from kbctl.config import Config, load_config
 from kbctl.load import body as body_mod
 from kbctl.load import frontmatter
 from kbctl.load.discover import Found, discover
-from kbctl.load.interface import interface_digest
+from kbctl.load.interface import interface_digests
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
 from kbctl.parallel import fork_map
 from kbctl.rules import rule
@@ -154,7 +154,7 @@ def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> 
         segments=info.segments,
         content_hash=digest,
     )
-    entry.interface = interface_digest(entry, diagnostics)
+    entry.interface, entry.structure = interface_digests(entry, diagnostics)
     return entry, diagnostics
 
 
