@@ -34,7 +34,8 @@ from kbctl.checks.questions import asked
 from kbctl.config import Channel, Config
 from kbctl.model import Entry
 from kbctl.output import OutputSnapshot, Patch
-from kbctl.seedstore import SeedReader, SeedStore, update_later, wait_for_writer
+from kbctl.parallel import fork_map
+from kbctl.seedstore import SeedReader, SeedStore, dump, update_later, wait_for_writer
 from kbctl.seedstore import discard as discard_store
 from kbctl.timing import note, stage
 
@@ -115,57 +116,28 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
     if why := recheck(config, state, [e for e in entries if e.id in presented], as_of):
         return _full(why)
     wait_for_writer(root)
-    try:
-        store = SeedStore(root)
-    except (OSError, sqlite3.Error) as why:
-        return _full(f"no seeds: {why}")
-    try:
-        done = _patch(root, config, store, out, state, stale, scan, entries, presented, outputs)
-    except sqlite3.Error as why:
-        return _full(f"seeds unreadable: {why}")
-    finally:
-        store.close()
-    if done is None:
-        return None
-    updated, seed_updates = done
-    with stage("seeds update (forked)"):
-        update_later(root, seed_updates)
-    return updated
-
-
-def _patch(root: Path, config: Config, store: SeedStore, out: Path, state: dict, stale: list[Channel], scan,
-           entries, presented: set[str], outputs: dict[str, OutputSnapshot]):
-    """(files updated per channel, seed rows to write per channel), or None for a full build."""
-    from kbctl.channels import patchers
-
+    content = state["_content"].encode()
+    made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, presented,
+                                                     outputs[c.name].manifest, content) for c in channels],
+                    stale, min_items=2)
     patch = Patch()
-    changed: dict[str, tuple[list[str], dict[str, bytes]]] = {}
-    try:
-        for channel in stale:
-            rows = store.reader(channel.name, _seeds_key(channel))
-            if rows is None or rows.get("content") != state["_content"].encode():
-                patch.discard()
-                return _full(f"{channel.name}: no seeds from the last build")
-            with stage(f"patch {channel.name}"):
-                job = PatchJob(rows, entries, presented, out / channel.name, config, channel, root)
-                files, seed_rows = patchers()[channel.kind](job)
-                patch.stage(out / channel.name, outputs[channel.name].manifest, files)
-            changed[channel.name] = (list(files), seed_rows)
-    except NotReplayable as why:
+    for result in made:
+        if isinstance(result, ChannelPatch):
+            patch.pending += result.pending
+    failed = next((result for result in made if not isinstance(result, ChannelPatch)), None)
+    if failed is not None:
         patch.discard()
-        return _full(str(why))
-    except BaseException:
-        patch.discard()
-        raise
+        if isinstance(failed, BaseException):
+            raise failed
+        return _full(failed)
     # Output first, then the state, then the seeds: an interruption after the output leaves
     # a state whose manifest digests no longer match it, and one after the state leaves seeds
     # whose content row is not the state's: either way the next build is a full one.
     with stage("patch commit"):
         patch.commit()
-    for channel in stale:
-        relpaths = changed[channel.name][0]
+    for channel, result in zip(stale, made):
         snapshot = outputs[channel.name]
-        snapshot.refresh(relpaths)
+        snapshot.refresh(result.relpaths)
         state[channel.name].update(content=scan.content, manifest=snapshot.digest())
     for entry in entries:  # a retitled entry's interface, and the questions it asks now
         state.setdefault("_interfaces", {})[entry.path] = entry.interface
@@ -173,9 +145,52 @@ def _patch(root: Path, config: Config, store: SeedStore, out: Path, state: dict,
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content)
     with stage("state save"):
         cache.save(root, "build-state", cache.cache_key("state"), state)
-    seed_updates = [(channel.name, {**changed[channel.name][1], "content": scan.content.encode()})
-                    for channel in stale]
-    return {name: len(relpaths) for name, (relpaths, _) in changed.items()}, seed_updates
+    with stage("seeds update (forked)"):
+        update_later(root, [(channel.name, {**result.rows, "content": scan.content.encode()})
+                            for channel, result in zip(stale, made)])
+    return {channel.name: len(result.relpaths) for channel, result in zip(stale, made)}
+
+
+@dataclass
+class ChannelPatch:
+    """One channel's new files, written under temporary names, and its seed rows to update."""
+
+    pending: list  # (temporary, final) paths, for kbctl/output.py Patch
+    relpaths: list[str]
+    rows: dict[str, bytes]
+
+
+def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, entries: list[Entry],
+                   presented: set[str], manifest: bytes, content: bytes) -> ChannelPatch | str | BaseException:
+    """Patch one channel (in a forked worker when there are several): its files staged, or
+    why a full build is needed, or the exception it met (its staged files removed: a worker's
+    exception would lose the other workers' staged files)."""
+    from kbctl.channels import patchers
+
+    patch = Patch()
+    try:
+        store = SeedStore(root)  # a connection of this process's own: none crosses a fork
+        try:
+            rows = store.reader(channel.name, _seeds_key(channel))
+            if rows is None or rows.get("content") != content:
+                return f"{channel.name}: no seeds from the last build"
+            with stage(f"patch {channel.name}"):
+                job = PatchJob(rows, entries, presented, folder, config, channel, root)
+                files, changed = patchers()[channel.kind](job)
+                patch.stage(folder, manifest, files)
+        finally:
+            store.close()
+    except NotReplayable as why:
+        patch.discard()
+        return str(why)
+    except (OSError, sqlite3.Error) as why:
+        patch.discard()
+        return f"{channel.name}: seeds unreadable: {why}"
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+        patch.discard()
+        return exc
+    rows = {name: value if isinstance(value, bytes) else dump(value) for name, value in changed.items()}
+    return ChannelPatch(patch.pending, list(files), rows)
 
 
 def _full(reason: str) -> None:

@@ -32,6 +32,8 @@ def build(kb: Path, out: Path, *extra: str, env: dict | None = None):
 
 def assert_same_as_cold(kb: Path, out: Path, tmp_path: Path, *extra: str) -> None:
     cold_kb = tmp_path / "cold-kb"
+    for earlier in (cold_kb, tmp_path / "cold"):  # a test may compare more than once
+        shutil.rmtree(earlier, ignore_errors=True)
     shutil.copytree(kb, cold_kb, ignore=shutil.ignore_patterns(".kbctl"))
     build(cold_kb, tmp_path / "cold", *extra, env={"KBCTL_WORKERS": "1"})
     built, cold = tree(out), tree(tmp_path / "cold")
@@ -237,4 +239,99 @@ def test_several_answers_edited_at_once_patch_like_a_cold_build(kb, tmp_path):
     for name in ("plans/winter-promo-2026.md", "plans/data-addons.md", "plans/change-plan.md"):
         append(kb, name, "\n更新：本条答案已按最新规则修订，变化以营业厅公告为准。\n")
     assert PATCHED in build(kb, out).stderr
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+# -- edits of titles, summaries and questions --------------------------------------------------
+
+IVR_BLOCK = "::: ivr\n您可以在星海通信App首页选择网络报修，城区宽带故障一般二十四小时内上门。现在报修请按零转人工服务。\n:::\n"
+
+
+def test_a_retitled_entry_with_former_ids_updates_their_redirects(kb, tmp_path):
+    edit(kb, "plans/change-plan.md", "related: [", "aliases: [old-change-plan]\nrelated: [")
+    out = tmp_path / "out"
+    build(kb, out)
+    edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", "title: 换套餐的办法")
+    assert build(kb, out).stderr.count(PATCHED) == 4
+    redirect = (out / "help-center" / "zh-CN" / "old-change-plan" / "index.html").read_text("utf-8")
+    assert "换套餐的办法" in redirect
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_spoken_summary_edit_reaches_the_hotline_and_is_checked_again(kb, tmp_path):
+    edit(kb, "network/report-outage.md", IVR_BLOCK, "")  # the hotline now speaks the summary
+    out = tmp_path / "out"
+    build(kb, out)
+    edit(kb, "network/report-outage.md", "summary: 在星海通信App", "summary: 请在星海通信App")
+    result = build(kb, out)
+    assert "hotline: 1 files " + PATCHED in result.stderr
+    assert "请在星海通信App" in (out / "hotline" / "zh-CN" / "entry-report-outage.vxml").read_text("utf-8")
+    assert_same_as_cold(kb, out, tmp_path)
+
+    before = tree(out)
+    edit(kb, "network/report-outage.md", "summary: 请在星海通信App", "summary: 请访问 www.example.com 或在星海通信App")
+    refused = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out))
+    assert refused.code == 1
+    assert "ivr-unspeakable" in refused.stdout
+    assert tree(out) == before
+
+
+def test_a_title_another_entry_asks_takes_the_full_build_and_warns(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    edit(kb, "plans/data-addons.md", "title: 流量不够用了，怎么订购加油包？", "title: 如何变更套餐？")
+    result = build(kb, out)
+    assert PATCHED not in result.stderr
+    assert "warnings" in result.stderr
+    assert_same_as_cold(kb, out, tmp_path)
+    # Back to its own title: the warning goes, for both entries, so again a full build.
+    edit(kb, "plans/data-addons.md", "title: 如何变更套餐？", "title: 流量加油包怎么买？")
+    result = build(kb, out)
+    assert PATCHED not in result.stderr
+    assert "warnings" not in result.stderr
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_an_empty_title_is_refused_and_the_output_kept(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    before = tree(out)
+    edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", 'title: ""')
+    refused = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out))
+    assert refused.code == 1, refused.stdout + refused.stderr
+    assert "title: must not be empty" in refused.stdout
+    assert tree(out) == before
+
+
+def test_patches_in_a_row_and_mixed_edits_stay_equal_to_a_cold_build(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", "title: 套餐变更指南")
+    assert build(kb, out).stderr.count(PATCHED) == 4
+    # A retitle and an answer edit of an entry that lists the retitled one, in one build.
+    edit(kb, "plans/change-plan.md", "title: 套餐变更指南", "title: 变更套餐的三种方式")
+    append(kb, "plans/data-addons.md", "\n加油包与套餐变更互不影响。\n")
+    edit(kb, "plans/change-plan.en.md", "questions: [Can I", "questions: [Could I")
+    assert build(kb, out).stderr.count(PATCHED) == 4
+    assert_same_as_cold(kb, out, tmp_path)
+    edit(kb, "plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 资费]")  # structural
+    assert PATCHED not in build(kb, out).stderr
+    edit(kb, "plans/change-plan.md", "title: 变更套餐的三种方式", "title: 如何变更套餐？")
+    assert build(kb, out).stderr.count(PATCHED) == 4
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_seeds_behind_the_build_state_mean_a_full_build(kb, tmp_path):
+    """Seeds are written after the state (by a forked child): seeds that never arrived must
+    not serve the next edit."""
+    import sqlite3
+
+    out = tmp_path / "out"
+    build(kb, out)
+    db = sqlite3.connect(kb / ".kbctl" / "seeds.sqlite")
+    with db:
+        db.execute("UPDATE seeds SET value = ? WHERE name = 'content'", (b"an older content",))
+    db.close()
+    edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", "title: 套餐变更指南")
+    assert PATCHED not in build(kb, out).stderr
     assert_same_as_cold(kb, out, tmp_path)

@@ -84,7 +84,16 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
     for locale, main in trees.items():
         if any(item.id in changed for item in listed[locale]):
             files.update(_locale_files(locale, main, operator, only=changed.keys()))
-    return {path: text.encode("utf-8") for path, text in files.items()}, {"listed": listed}
+    made = {path: text.encode("utf-8") for path, text in files.items()}
+    return {path: blob for path, blob in made.items() if not _holds(job.folder / path, blob)}, {"listed": listed}
+
+
+def _holds(path, blob: bytes) -> bool:
+    """Whether the file already has these bytes (most menus stay as they were)."""
+    try:
+        return path.read_bytes() == blob
+    except OSError:
+        return False
 
 
 def locale_menus(ctx) -> dict[str, Menu]:
