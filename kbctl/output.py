@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path, PurePosixPath
 
 
@@ -84,11 +85,17 @@ class OutputSnapshot:
         digest.update("".join(f"{relpath}\0{line}\n" for relpath, line in self.stats.items()).encode())
         return digest.hexdigest()
 
-    def refresh(self, relpaths) -> None:
-        """After these files (and the manifest) were replaced: stat them, not all 10,000."""
+    def refresh(self, relpaths, removed=()) -> None:
+        """After these files (and the manifest) were replaced or removed: stat them, not all
+        10,000 (in the manifest's order, as `take` would list them)."""
         self.manifest = (self.folder / "manifest.json").read_bytes()
+        for relpath in removed:
+            self.stats.pop(relpath, None)
+        added = [relpath for relpath in relpaths if relpath not in self.stats]
         for relpath in relpaths:
             self.stats[relpath] = _stat_line(self.folder, relpath)
+        if added:  # `take` lists files as the manifest does: sorted
+            self.stats = dict(sorted(self.stats.items()))
 
 
 def _stat_line(folder: Path, relpath: str) -> str:
@@ -106,16 +113,26 @@ class Patch:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
+        self.removed: list[Path] = []  # files to delete at commit
 
-    def stage(self, folder: Path, manifest: bytes, files: dict[str, bytes]) -> None:
+    def stage(self, folder: Path, manifest: bytes, files: dict[str, bytes], removed=()) -> None:
         """Write `files` of the channel folder, and its manifest (`manifest`, its current
-        bytes) with their new digests, under temporary names."""
+        bytes) with their new digests, under temporary names; `removed` files leave it at
+        commit. Files no entry lists (tag pages, say) may come and go; entries' files may not."""
         text = manifest.decode("utf-8")
+        digests = {relpath: hashlib.sha256(blob).hexdigest() for relpath, blob in files.items()}
         files_at = text.index('\n  "files": {')  # entries' lists name files too: not those
+        if removed or any(_listed_at(text, files_at, relpath) < 0 for relpath in digests):
+            text = _manifest_with(text, digests, removed)
+        else:  # the same files: splice the digests into the text, not encode 10,000 lines again
+            for relpath in sorted(digests):
+                at = _listed_at(text, files_at, relpath)
+                text = text[:at] + digests[relpath] + text[at + len(digests[relpath]):]
         for relpath, blob in sorted(files.items()):
-            text = _with_digest(text, files_at, relpath, hashlib.sha256(blob).hexdigest(), folder)
+            (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
             self._write(folder / relpath, blob)
-        if files:
+        self.removed += [folder / relpath for relpath in removed]
+        if files or removed:
             self._write(folder / "manifest.json", text.encode("utf-8"))
 
     def _write(self, final: Path, blob: bytes) -> None:
@@ -126,25 +143,53 @@ class Patch:
     def commit(self) -> None:
         for temp, final in self.pending:
             os.replace(temp, final)
+        for gone in self.removed:
+            gone.unlink(missing_ok=True)
+            _remove_empty_parents(gone.parent)
         self.pending.clear()
+        self.removed.clear()
 
     def discard(self) -> None:
         for temp, _ in self.pending:
             temp.unlink(missing_ok=True)
         self.pending.clear()
+        self.removed.clear()
 
 
-def _with_digest(text: str, start: int, relpath: str, digest: str, folder: Path) -> str:
-    """The manifest text with the file's digest replaced: what `manifest_text` would write
-    for the changed manifest, without encoding 10,000 lines again."""
-    from kbctl.channels.replay import NotReplayable
+def _present(folder: Path, files) -> set[str]:
+    return {relpath for relpath in files if (folder / relpath).exists()}
 
+
+def _remove_empty_parents(folder: Path) -> None:
+    """A removed page's folder goes too, as a cold build would not make it (up to the channel
+    folder, which holds the manifest and is never empty)."""
+    while not (folder / "manifest.json").exists():
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _listed_at(text: str, start: int, relpath: str) -> int:
+    """Where the file's digest starts in the manifest text, or -1 when it is not listed."""
     key = json.dumps(relpath, ensure_ascii=False) + ': "'
     at = text.find(key, start)
-    if at < 0:
-        raise NotReplayable(f"{relpath} is not in {folder.name}'s output")
-    at += len(key)
-    return text[:at] + digest + text[at + len(digest):]
+    return at + len(key) if at >= 0 else -1
+
+
+def _manifest_with(text: str, digests: dict[str, str], removed) -> str:
+    """The manifest with files added, replaced and removed, as `manifest_text` writes it.
+    Only its last member, "files", is written again, line by line as json.dumps(indent=2)
+    lays it out: the indenting encoder is pure Python, 0.06 s for a whole 10,000-page one."""
+    start = text.index('\n  "files": {') + 1
+    files = {relpath: digest for relpath, digest in json.loads(text)["files"].items() if relpath not in removed}
+    files = dict(sorted({**files, **digests}.items()))
+    if not files:
+        return text[:start] + '  "files": {}\n}\n'
+    lines = ",\n".join(f"    {encode_basestring(relpath)}: {encode_basestring(digest)}"
+                        for relpath, digest in files.items())
+    return f'{text[:start]}  "files": {{\n{lines}\n  }}\n}}\n'
 
 
 def staging_folder(out: Path, name: str) -> Path:

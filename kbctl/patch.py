@@ -27,6 +27,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from kbctl import cache
 from kbctl.channels.replay import NotReplayable
@@ -35,7 +36,7 @@ from kbctl.config import Channel, Config
 from kbctl.model import Entry
 from kbctl.output import OutputSnapshot, Patch
 from kbctl.parallel import fork_map
-from kbctl.seedstore import SeedReader, SeedStore, dump, update_later, wait_for_writer
+from kbctl.seedstore import SeedReader, SeedStore, update_later, wait_for_writer
 from kbctl.seedstore import discard as discard_store
 from kbctl.timing import note, stage
 
@@ -50,7 +51,7 @@ def save_seeds(root: Path, channel: Channel, seeds, content: str) -> None:
     """Keep what the channel's full build leaves for patching, and the entries' content it
     was built from; a cache that cannot be written only means the next edit takes the full
     build."""
-    wait_for_writer(root)
+    wait_for_writer(root, [channel.name])
     rows = [*seeds.rows(), ("content", content.encode())]
     for _attempt in range(2):
         try:
@@ -72,7 +73,7 @@ class PatchJob:
 
     rows: SeedReader  # the channel's seeds from the last build
     entries: list[Entry]  # the changed entries, parsed (with their git dates)
-    presented: set[str]  # ids of those whose title, summary or questions changed
+    restated: set[str]  # ids of those whose RESTATED fields (kbctl/load/interface.py) changed
     folder: Path  # the channel's output, as the last build left it
     config: Config
     channel: Channel
@@ -112,18 +113,19 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
     edits = _edited_entries(config, state, scan)
     if isinstance(edits, str):
         return _full(edits)
-    entries, presented = edits
-    if why := recheck(config, state, [e for e in entries if e.id in presented], as_of):
+    entries, restated = edits
+    if why := recheck(config, state, [e for e in entries if e.id in restated], as_of):
         return _full(why)
-    wait_for_writer(root)
-    content = state["_content"].encode()
-    made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, presented,
-                                                     outputs[c.name].manifest, content) for c in channels],
+    wait_for_writer(root, [channel.name for channel in stale])
+    contents = (state["_content"].encode(), scan.content.encode())
+    made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, restated,
+                                                     outputs[c.name].manifest, contents) for c in channels],
                     stale, min_items=2)
     patch = Patch()
     for result in made:
         if isinstance(result, ChannelPatch):
             patch.pending += result.pending
+            patch.removed += result.removing
     failed = next((result for result in made if not isinstance(result, ChannelPatch)), None)
     if failed is not None:
         patch.discard()
@@ -137,34 +139,34 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
         patch.commit()
     for channel, result in zip(stale, made):
         snapshot = outputs[channel.name]
-        snapshot.refresh(result.relpaths)
+        snapshot.refresh(result.relpaths, result.removed)
         state[channel.name].update(content=scan.content, manifest=snapshot.digest())
-    for entry in entries:  # a retitled entry's interface, and the questions it asks now
+    for entry in entries:  # an edited entry's interface, and the questions it asks now
         state.setdefault("_interfaces", {})[entry.path] = entry.interface
         state.setdefault("_asked", {})[entry.path] = [key for key, _, _ in asked(entry)]
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content)
     with stage("state save"):
         cache.save(root, "build-state", cache.cache_key("state"), state)
-    with stage("seeds update (forked)"):
-        update_later(root, [(channel.name, {**result.rows, "content": scan.content.encode()})
-                            for channel, result in zip(stale, made)])
     return {channel.name: len(result.relpaths) for channel, result in zip(stale, made)}
 
 
 @dataclass
 class ChannelPatch:
-    """One channel's new files, written under temporary names, and its seed rows to update."""
+    """One channel's new files, written under temporary names, and those that go."""
 
     pending: list  # (temporary, final) paths, for kbctl/output.py Patch
-    relpaths: list[str]
-    rows: dict[str, bytes]
+    removing: list  # paths, for kbctl/output.py Patch
+    relpaths: list[str]  # files made
+    removed: list[str]  # files that go
 
 
 def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, entries: list[Entry],
-                   presented: set[str], manifest: bytes, content: bytes) -> ChannelPatch | str | BaseException:
-    """Patch one channel (in a forked worker when there are several): its files staged, or
-    why a full build is needed, or the exception it met (its staged files removed: a worker's
-    exception would lose the other workers' staged files)."""
+                   restated: set[str], manifest: bytes, contents: tuple[bytes, bytes]) -> ChannelPatch | str | BaseException:
+    """Patch one channel (in a forked worker when there are several): its files staged and its
+    seed rows on their way to the store (`contents`: the entries' content digest the seeds
+    are of, and the one they will be of), or why a full build is needed, or the exception it
+    met (its staged files removed: a worker's exception would lose the other workers'
+    staged files)."""
     from kbctl.channels import patchers
 
     patch = Patch()
@@ -172,12 +174,12 @@ def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, e
         store = SeedStore(root)  # a connection of this process's own: none crosses a fork
         try:
             rows = store.reader(channel.name, _seeds_key(channel))
-            if rows is None or rows.get("content") != content:
+            if rows is None or rows.get("content") != contents[0]:
                 return f"{channel.name}: no seeds from the last build"
             with stage(f"patch {channel.name}"):
-                job = PatchJob(rows, entries, presented, folder, config, channel, root)
-                files, changed = patchers()[channel.kind](job)
-                patch.stage(folder, manifest, files)
+                job = PatchJob(rows, entries, restated, folder, config, channel, root)
+                files, changed, removed = patchers()[channel.kind](job)
+                patch.stage(folder, manifest, files, removed)
         finally:
             store.close()
     except NotReplayable as why:
@@ -189,8 +191,10 @@ def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, e
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
         patch.discard()
         return exc
-    rows = {name: value if isinstance(value, bytes) else dump(value) for name, value in changed.items()}
-    return ChannelPatch(patch.pending, list(files), rows)
+    # The rows go now, before the parent commits the output: if it never does, their content
+    # row is not the build state's, and the next build is a full one.
+    update_later(root, channel.name, {**changed, "content": contents[1]})
+    return ChannelPatch(patch.pending, patch.removed, list(files), sorted(removed))
 
 
 def _full(reason: str) -> None:
@@ -204,7 +208,7 @@ def _edited_entries(config: Config, state: dict, scan) -> tuple[list[Entry], set
 
     interfaces, structures = state.get("_interfaces", {}), state.get("_structures", {})
     git_dates = state.get("_git_dates", {})
-    entries, presented = [], set()
+    entries, restated = [], set()
     for path in scan.changed:
         data = scan.read.get(path)
         text = decode(path, data) if isinstance(data, bytes) else None
@@ -214,29 +218,32 @@ def _edited_entries(config: Config, state: dict, scan) -> tuple[list[Entry], set
         if entry is None or entry.structure != structures.get(path):
             return f"{path}: more than answer text, title, summary or questions changed"
         if entry.interface != interfaces.get(path):
-            presented.add(entry.id)
+            restated.add(entry.id)
         entry.git_date = git_dates.get(path)
         entries.append(entry)
-    return entries, presented
+    return entries, restated
 
 
-def recheck(config: Config, state: dict, retitled: list[Entry], as_of: dt.date) -> str | None:
-    """Why the checks that read titles, summaries and questions might now find otherwise (a
-    full build then reports it), or None."""
+def recheck(config: Config, state: dict, restated: list[Entry], as_of: dt.date) -> str | None:
+    """Why the checks that read RESTATED fields might now find otherwise (a full build then
+    reports it), or None."""
     from kbctl.checks.ivr import speech_findings
+    from kbctl.checks.references import unknown_names
 
     counts = Counter(key for keys in state.get("_asked", {}).values() for key in keys)
-    before = {entry.path: state.get("_asked", {}).get(entry.path, []) for entry in retitled}
+    before = {entry.path: state.get("_asked", {}).get(entry.path, []) for entry in restated}
     for path, keys in before.items():
         if any(counts[key] > 1 for key in keys):
             return f"{path} asked a question another entry asks (duplicate-question)"
         counts.subtract(keys)
-    for entry in retitled:
+    for entry in restated:
         for key, _, _ in asked(entry):
             if counts[key] > 0:
                 return f"{entry.path} now asks a question another entry asks (duplicate-question)"
             counts[key] += 1
-    for entry in retitled:
+    for entry in restated:
         if speech_findings(config, entry, as_of):
             return f"{entry.path}: the ivr checks find its spoken summary wanting"
+        if list(unknown_names(SimpleNamespace(config=config, valid_entries=[entry]), as_of)):
+            return f"{entry.path}: its owner is not in kbctl.yaml (unknown-owner)"
     return None

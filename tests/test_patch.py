@@ -106,8 +106,15 @@ def test_internal_text_edited_reaches_the_portal_only(kb, tmp_path):
     ("plans/change-plan.en.md", "questions: [Can I", "questions: [May I"),
     ("service/complaint-procedure.md", "title: 投诉处理流程与时限", "title: 投诉流程"),
     ("plans/winter-promo-2026.md", "title: 2026冬季焕新季活动规则", "title: 2026冬季焕新季活动细则"),
+    # Tags: a tag page goes, one gains the entry, one is new (the sitemap follows).
+    ("plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 资费]"),
+    ("plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 变更, 资费, 国际漫游]"),
+    ("plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 变更, 资费, 携号转网优惠]"),
+    # Review dates: the page's date, the FAQ record's, the sitemap's lastmod; the owner: none.
+    ("plans/change-plan.md", "last_reviewed: 2026-10-18", "last_reviewed: 2026-11-20"),
+    ("plans/change-plan.md", "owner: marketing-team", "owner: billing-team"),
 ])
-def test_title_summary_and_question_edits_are_patched(kb, tmp_path, change):
+def test_edits_of_words_tags_and_review_dates_are_patched(kb, tmp_path, change):
     out = tmp_path / "out"
     build(kb, out)
     edit(kb, *change)
@@ -118,8 +125,9 @@ def test_title_summary_and_question_edits_are_patched(kb, tmp_path, change):
 
 @pytest.mark.parametrize("change", [
     ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "[升级](kb:data-addons)"),
-    ("plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 资费]"),
     ("plans/change-plan.md", "category: plans/change", "category: plans"),
+    ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [data-addons]"),
+    ("plans/change-plan.en.md", "tags: [plans, change, pricing]", "tags: [plans, Change, pricing]"),
     ("plans/winter-promo-2026.md", "## 活动时间", "## 活动的时间"),
     ("network/broadband-troubleshooting.md", "::: ivr\n", "::: ivr\n宽带故障请按1。\n"),
 ])
@@ -141,7 +149,7 @@ def test_a_reverted_edit_never_reuses_a_page_the_patch_replaced(kb, tmp_path):
     append(kb, "plans/winter-promo-2026.md", "\n临时补充。\n")
     assert PATCHED in build(kb, out).stderr
     (kb / "knowledge" / "plans" / "winter-promo-2026.md").write_text(original, encoding="utf-8")
-    edit(kb, "plans/data-addons.md", "tags: [", "tags: [新, ")  # forces the full build
+    edit(kb, "plans/data-addons.md", "category: plans/addons", "category: plans")  # forces the full build
     assert PATCHED not in build(kb, out).stderr
     assert "临时补充" not in (out / "help-center" / "zh-CN" / "winter-promo-2026" / "index.html").read_text("utf-8")
     assert_same_as_cold(kb, out, tmp_path)
@@ -292,14 +300,19 @@ def test_a_title_another_entry_asks_takes_the_full_build_and_warns(kb, tmp_path)
     assert_same_as_cold(kb, out, tmp_path)
 
 
-def test_an_empty_title_is_refused_and_the_output_kept(kb, tmp_path):
+@pytest.mark.parametrize("change, finding", [
+    (("title: 如何变更套餐？", 'title: ""'), "title: must not be empty"),
+    (("owner: marketing-team", "owner: nobody-team"), "unknown-owner"),
+    (("last_reviewed: 2026-10-18", "last_reviewed: 2026-02-30"), "last_reviewed"),
+])
+def test_an_edit_the_checks_refuse_keeps_the_output(kb, tmp_path, change, finding):
     out = tmp_path / "out"
     build(kb, out)
     before = tree(out)
-    edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", 'title: ""')
+    edit(kb, "plans/change-plan.md", *change)
     refused = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out))
     assert refused.code == 1, refused.stdout + refused.stderr
-    assert "title: must not be empty" in refused.stdout
+    assert finding in refused.stdout
     assert tree(out) == before
 
 
@@ -314,7 +327,7 @@ def test_patches_in_a_row_and_mixed_edits_stay_equal_to_a_cold_build(kb, tmp_pat
     edit(kb, "plans/change-plan.en.md", "questions: [Can I", "questions: [Could I")
     assert build(kb, out).stderr.count(PATCHED) == 4
     assert_same_as_cold(kb, out, tmp_path)
-    edit(kb, "plans/change-plan.md", "tags: [套餐, 变更, 资费]", "tags: [套餐, 资费]")  # structural
+    edit(kb, "plans/change-plan.md", "category: plans/change", "category: plans")  # structural
     assert PATCHED not in build(kb, out).stderr
     edit(kb, "plans/change-plan.md", "title: 变更套餐的三种方式", "title: 如何变更套餐？")
     assert build(kb, out).stderr.count(PATCHED) == 4
@@ -335,3 +348,23 @@ def test_seeds_behind_the_build_state_mean_a_full_build(kb, tmp_path):
     edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", "title: 套餐变更指南")
     assert PATCHED not in build(kb, out).stderr
     assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_patch_adding_and_removing_files_writes_the_manifest_a_build_would(tmp_path):
+    folder = tmp_path / "channel"
+    (folder / "tag" / "old").mkdir(parents=True)
+    (folder / "tag" / "old" / "index.html").write_text("old tag", encoding="utf-8")
+    (folder / "a.html").write_text("a", encoding="utf-8")
+    files = {"a.html": hashlib.sha256(b"a").hexdigest(), "tag/old/index.html": hashlib.sha256(b"old tag").hexdigest()}
+    manifest = {"channel": "c", "kind": "site", "audience": "public", "as_of": AS_OF,
+                "entries": {"a": ["a.html"]}, "files": files}
+    (folder / "manifest.json").write_text(manifest_text(manifest), encoding="utf-8")
+    patch = Patch()
+    patch.stage(folder, (folder / "manifest.json").read_bytes(),
+                {"a.html": b"a2", "tag/\u65b0\"/index.html": b"new tag"}, removed={"tag/old/index.html"})
+    patch.commit()
+    manifest["files"] = {"a.html": hashlib.sha256(b"a2").hexdigest(),
+                         "tag/\u65b0\"/index.html": hashlib.sha256(b"new tag").hexdigest()}
+    assert (folder / "manifest.json").read_text("utf-8") == manifest_text(manifest)
+    assert not (folder / "tag" / "old").exists()  # its folder went too, as a cold build has none
+    assert (folder / "tag" / "\u65b0\"" / "index.html").read_bytes() == b"new tag"

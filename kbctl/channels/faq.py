@@ -113,9 +113,10 @@ class FaqSeeds:
             yield f"spans/{locale}", dump(spans)
 
 
-def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The FAQ files that change with the edited entries (same structure), and the rows that
-    change with them. A record differs only in its answer and presentation fields, so it is
+def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
+    """The FAQ files that change with the edited entries (same structure), the rows that
+    change with them (and no file goes). A record differs only in its answer and restated
+    fields, so it is
     replaced where it lies in the current file; the other records are not read again."""
     audience_rank = pickle.loads(job.rows.get("faq"))
     files: dict[str, bytearray] = {}
@@ -131,7 +132,7 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
         data, located = files[locale], spans[locale]
         start, end = located[number]
         record = json.loads(data[start:end])
-        record.update(presentation_fields(entry))
+        record.update(restated_fields(entry))
         record.update(answer_fields(render_entry(entry, audience_rank, ReplayResolver(seen))))
         new = record_json(record).encode("utf-8")
         data[start:end] = new
@@ -139,7 +140,7 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
         located[number] = (start, start + len(new))
         located[number + 1:] = [(a + shift, b + shift) for a, b in located[number + 1:]]
     return ({faq_path(locale): bytes(data) for locale, data in sorted(files.items())},
-            {f"spans/{locale}": located for locale, located in spans.items()})
+            {f"spans/{locale}": located for locale, located in spans.items()}, set())
 
 
 class SitePages:
@@ -171,7 +172,7 @@ def faq_record(ctx, pages: SitePages, entry: Entry, resolver: LinkResolver | Non
     return {
         "id": entry.id,
         "type": entry.type,
-        **presentation_fields(entry),
+        **words_fields(entry),
         **answer_fields(rendered),
         "category": entry.category,
         "category_title": category_title(ctx.config, entry),
@@ -182,10 +183,15 @@ def faq_record(ctx, pages: SitePages, entry: Entry, resolver: LinkResolver | Non
     }
 
 
-def presentation_fields(entry: Entry) -> dict:
-    """The fields of a record its entry's title, questions and summary decide
-    (kbctl/load/interface.py PRESENTATION)."""
+def words_fields(entry: Entry) -> dict:
+    """The fields of a record its entry's title, questions and summary decide."""
     return {"question": entry.title, "questions": entry.questions, "summary": entry.summary or None}
+
+
+def restated_fields(entry: Entry) -> dict:
+    """The fields of a record that the entry's RESTATED front matter decides
+    (kbctl/load/interface.py); its owner is in none."""
+    return {**words_fields(entry), "tags": entry.tags, "updated": last_verified(entry)}
 
 
 def answer_fields(rendered: Rendered) -> dict:

@@ -66,7 +66,7 @@ class IvrSeeds:
         yield "listed", dump(self.listed)
 
 
-def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
+def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
     """The documents that change when carried entries' titles or summaries change: their
     locales' menus (keys follow titles), the entry documents, and index.vxml."""
     listed: dict[str, list[Listed]] = pickle.loads(job.rows.get("listed"))
@@ -77,7 +77,7 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
                 if old.id == entry.id and (new := Listed.of(entry)) != old:
                     locale_listed[at] = changed[entry.id] = new
     if not changed:
-        return {}, {}
+        return {}, {}, set()
     operator = job.channel.options.get("operator")
     trees = {locale: build_menu(job.config, items, locale) for locale, items in listed.items() if items}
     files = {"index.vxml": index_document(trees, job.config.default_locale, operator)}
@@ -85,7 +85,8 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
         if any(item.id in changed for item in listed[locale]):
             files.update(_locale_files(locale, main, operator, only=changed.keys()))
     made = {path: text.encode("utf-8") for path, text in files.items()}
-    return {path: blob for path, blob in made.items() if not _holds(job.folder / path, blob)}, {"listed": listed}
+    files = {path: blob for path, blob in made.items() if not _holds(job.folder / path, blob)}
+    return files, {"listed": listed}, set()
 
 
 def _holds(path, blob: bytes) -> bool:

@@ -21,12 +21,10 @@ does not carry, and links of a scheme other than http(s)/mailto/tel, become plai
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from kbctl.channels import entry_page_path
 from kbctl.channels.replay import RecordingResolver
 from kbctl.channels.site_maps import (
-    absolute_url,
+    Sitemap,
     build_maps,
     category_path,
     file_path,
@@ -104,6 +102,7 @@ def render(ctx, writer) -> None:
             seeds.search[locale] = pieces = index.pieces()
             writer.write(search_index_path(locale), pieces.script())
     sitemap.write(writer)
+    seeds.sitemap = sitemap.urls
     writer.write("robots.txt", robots(site))
     return seeds
 
@@ -214,39 +213,6 @@ class Resolver:
         if kb_path not in self.files:
             self.files.append(kb_path)
         return href("../../", file_path(kb_path))
-
-
-class Sitemap:
-    """sitemap.xml: absolute URLs of the pages to index (entries, categories, tags, homes)."""
-
-    def __init__(self, base_url: str | None):
-        self.base_url = base_url
-        self.urls: list[tuple[str, str | None, dict[str, str]]] = []
-
-    def add(self, relpath: str, lastmod, alternates: dict[str, str]) -> None:
-        if self.base_url:
-            self.urls.append((relpath, lastmod.isoformat() if lastmod else None, alternates))
-
-    def url(self, relpath: str) -> str:
-        return absolute_url(self.base_url, relpath) or ""
-
-    def write(self, writer) -> None:
-        if not self.base_url:
-            return  # absolute URLs need base_url; without it there is no sitemap
-        urlset = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                  'xmlns:xhtml="http://www.w3.org/1999/xhtml">')
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>', urlset]
-        for relpath, lastmod, alternates in sorted(self.urls, key=lambda u: u[0]):
-            lines.append(f"  <url><loc>{escape(self.url(relpath))}</loc>")
-            if lastmod:
-                lines.append(f"    <lastmod>{lastmod}</lastmod>")
-            if len(alternates) > 1:  # hreflang alternates: the page itself and its translations
-                for locale, path in sorted(alternates.items()):
-                    lines.append(f'    <xhtml:link rel="alternate" hreflang="{escape(locale)}" '
-                                 f'href="{escape(self.url(path))}"/>')
-            lines.append("  </url>")
-        lines.append("</urlset>")
-        writer.write("sitemap.xml", "\n".join(lines) + "\n")
 
 
 def robots(site: SiteInfo) -> str:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
+from xml.sax.saxutils import escape
 
 from kbctl.channels import entry_page_path
 from kbctl.checks.links import link_target
@@ -173,7 +174,7 @@ def _tags(entries: list[Entry], cards: dict[str, Card]):
     tag_slugs: dict[tuple[str, str], str] = {}
     for entry in sorted(entries, key=lambda e: e.id):
         for label in entry.tags:
-            slug = slugify(label) or "t-" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:10]
+            slug = tag_slug(label)
             tag = tags[entry.locale].setdefault(slug, Tag(slug, label))
             tag.cards.append(cards[entry.id])
             tag_slugs[(entry.locale, label)] = slug
@@ -181,6 +182,10 @@ def _tags(entries: list[Entry], cards: dict[str, Card]):
         for tag in by_slug.values():
             tag.cards.sort(key=_card_order)
     return {k: dict(sorted(v.items())) for k, v in tags.items()}, tag_slugs
+
+
+def tag_slug(label: str) -> str:
+    return slugify(label) or "t-" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:10]
 
 
 def _carried(ctx, entry: Entry | None) -> Entry | None:
@@ -239,3 +244,51 @@ def _aliases(ctx, cards: dict[str, Card]) -> dict[str, Card]:
             if alias not in cards and alias not in out:
                 out[alias] = cards[entry.id]
     return dict(sorted(out.items()))
+
+
+class Sitemap:
+    """sitemap.xml: absolute URLs of the pages to index (entries, categories, tags, homes).
+
+    Each URL's element is kept as text by its page's path (`urls`): a patch changes one
+    entry's lastmod, or adds and removes a tag page, without writing 20,000 URLs again."""
+
+    def __init__(self, base_url: str | None):
+        self.base_url = base_url
+        self.urls: dict[str, tuple[str | None, dict[str, str], str]] = {}  # relpath -> (lastmod, alternates, element)
+
+    def add(self, relpath: str, lastmod, alternates: dict[str, str]) -> None:
+        if self.base_url:
+            lastmod = lastmod.isoformat() if lastmod else None
+            self.urls[relpath] = (lastmod, alternates, self._element(relpath, lastmod, alternates))
+
+    def remove(self, relpath: str) -> None:
+        self.urls.pop(relpath, None)
+
+    def relastmod(self, relpath: str, lastmod) -> None:
+        """The page's last verification changed."""
+        if relpath in self.urls:
+            self.add(relpath, lastmod, self.urls[relpath][1])
+
+    def url(self, relpath: str) -> str:
+        return absolute_url(self.base_url, relpath) or ""
+
+    def write(self, writer) -> None:
+        if self.base_url:  # absolute URLs need base_url; without it there is no sitemap
+            writer.write("sitemap.xml", self.text())
+
+    def text(self) -> str:
+        urlset = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                  'xmlns:xhtml="http://www.w3.org/1999/xhtml">')
+        elements = [self.urls[relpath][2] for relpath in sorted(self.urls)]
+        return "\n".join(['<?xml version="1.0" encoding="UTF-8"?>', urlset, *elements, "</urlset>"]) + "\n"
+
+    def _element(self, relpath: str, lastmod: str | None, alternates: dict[str, str]) -> str:
+        lines = [f"  <url><loc>{escape(self.url(relpath))}</loc>"]
+        if lastmod:
+            lines.append(f"    <lastmod>{lastmod}</lastmod>")
+        if len(alternates) > 1:  # hreflang alternates: the page itself and its translations
+            for locale, path in sorted(alternates.items()):
+                lines.append(f'    <xhtml:link rel="alternate" hreflang="{escape(locale)}" '
+                             f'href="{escape(self.url(path))}"/>')
+        lines.append("  </url>")
+        return "\n".join(lines)

@@ -24,15 +24,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kbctl.channels import entry_page_path
-from kbctl.channels.replay import ReplayResolver
+from kbctl.channels.replay import NotReplayable, ReplayResolver
 from kbctl.channels.site_maps import (
     Card,
+    Sitemap,
     SiteMaps,
+    Tag,
     _card,
     _card_order,
     category_path,
     home_path,
+    last_reviewed,
     tag_path,
+    tag_slug,
 )
 from kbctl.channels.site_pages import (
     Page,
@@ -80,6 +84,7 @@ class SiteSeeds:
     pages: dict[str, bytes] = field(default_factory=dict)  # entry id -> seed
     docs: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # id -> (locale, doc, path)
     search: dict[str, IndexPieces] = field(default_factory=dict)  # locale -> index
+    sitemap: dict = field(default_factory=dict)  # kbctl/channels/site_maps.py Sitemap.urls
 
     def add(self, entry: Entry, seed: bytes, doc: int) -> None:
         self.pages[entry.id] = seed
@@ -93,39 +98,53 @@ class SiteSeeds:
             yield f"page/{entry_id}", seed
         for locale, pieces in self.search.items():
             yield f"search/{locale}", dump(pieces)
+        yield "sitemap", dump(self.sitemap)
 
 
 class SitePatch:
-    """One patch of one site channel: the files it makes and the seed rows it changes."""
+    """One patch of one site channel: the files it makes, those it removes (tag pages no
+    entry uses any more), and the seed rows it changes."""
 
     def __init__(self, job):
         self.job = job
         self.audience_rank, self.base_url, self.docs = pickle.loads(job.rows.get("site"))
         self.files: dict[str, bytes] = {}
+        self.removed: set[str] = set()
         self.changed: dict[str, object] = {}  # seed rows: bytes, or values to pickle
         self.search: dict[str, IndexPieces] = {}
         self.site: SiteInfo | None = None
+        self.sitemap: Sitemap | None = None
 
-    def run(self) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    def run(self) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
         edited = [e for e in self.job.entries if e.id in self.docs]  # the others are not on this site
-        retitled = [e for e in edited if e.id in self.job.presented]
-        listing: set[str] = set()  # entries whose pages list a retitled one
-        if retitled:
+        restated = [e for e in edited if e.id in self.job.restated]
+        listing: set[str] = set()  # entries whose pages list a restated one
+        if restated:
             self.site = self._site()
             navigation: dict[str, tuple] = {}
-            for entry in retitled:
-                listing |= self._recard(entry, navigation)
+            for entry in restated:
+                listing |= self._restate(entry, navigation)
             for relpath, (make, *args) in sorted(navigation.items()):
                 self._write(relpath, make(self.site, *args))
             self.changed["maps"] = stored_maps(self.site.maps)  # pickled by kbctl/seedstore.py
+            if self.sitemap is not None:
+                self._write("sitemap.xml", self.sitemap.text())
+                self.changed["sitemap"] = self.sitemap.urls
         for entry in edited:
-            self._entry_page(entry, entry.id in self.job.presented, entry.id in listing)
+            self._entry_page(entry, entry.id in self.job.restated, entry.id in listing)
         for entry_id in sorted(listing - {e.id for e in edited}):
             self._listing_page(entry_id)
         for locale, pieces in sorted(self.search.items()):
             self.files[search_index_path(locale)] = pieces.script().encode("utf-8")
             self.changed[f"search/{locale}"] = pieces
-        return self.files, self.changed
+        return self.files, self.changed, self.removed
+
+    def _sitemap(self) -> Sitemap | None:
+        """The sitemap, loaded when an edit first changes it (None: the site has none)."""
+        if self.sitemap is None and self.base_url:
+            self.sitemap = Sitemap(self.base_url)
+            self.sitemap.urls = pickle.loads(self.job.rows.get("sitemap"))
+        return self.sitemap
 
     def _site(self) -> SiteInfo:
         config = self.job.config
@@ -133,34 +152,85 @@ class SitePatch:
         maps.taxonomy, maps.nodes = config.taxonomy, config.nodes
         return SiteInfo(config.name, self.job.channel.audience, self.base_url, maps)
 
-    def _recard(self, entry: Entry, navigation: dict[str, tuple]) -> set[str]:
-        """Put the entry's new card into the maps; note the navigation pages that list it
-        (relpath -> how to make it); return the entries whose pages list it."""
-        maps = self.site.maps
+    def _restate(self, entry: Entry, navigation: dict[str, tuple]) -> set[str]:
+        """Bring the maps up to the entry's restated fields; note the navigation pages that
+        show them (relpath -> how to make it); return the entries whose pages list it."""
+        maps, locale = self.site.maps, entry.locale
         new = _card(entry)
-        if maps.cards[entry.id] == new:
-            return set()  # only its questions changed: shown on its own page alone
-        maps.cards[entry.id] = new
+        recarded = maps.cards[entry.id] != new
+        listing = set()
+        if recarded:
+            maps.cards[entry.id] = new
+            listing = self._recard(entry, new, navigation)
+        self._retag(entry, new, recarded, navigation)
+        reviewed = last_reviewed(entry)
+        shown = pickle.loads(self.job.rows.get(f"page/{entry.id}"))[0].get("reviewed_iso")
+        if shown != (reviewed.isoformat() if reviewed else None) and (sitemap := self._sitemap()):
+            sitemap.relastmod(entry_page_path(entry), reviewed)
+        navigation[home_path(locale)] = (home_page, locale)  # its lists and its tag cloud
+        return listing
+
+    def _recard(self, entry: Entry, new: Card, navigation: dict[str, tuple]) -> set[str]:
+        """The entry's new card wherever lists show it (but tag pages: `_retag`)."""
+        maps, locale = self.site.maps, entry.locale
         listing = {other for other, cards in maps.related.items() if _swap(cards, new)}
         listing |= {other for other, cards in maps.backlinks.items() if _swap(cards, new, resort=True)}
         listing |= {other for other, cards in maps.translations.items() if _swap(cards, new)}
-        locale = entry.locale
         if entry.category:
             _swap(maps.direct[(locale, entry.category)], new, resort=True)
             navigation[category_path(locale, entry.category)] = (
                 category_page, locale, maps.nodes[entry.category])
         else:
             _swap(maps.uncategorized[locale], new, resort=True)
-        for label in entry.tags:
-            tag = maps.tags[locale][maps.tag_slugs[(locale, label)]]
-            _swap(tag.cards, new, resort=True)
-            navigation[tag_path(locale, tag.slug)] = (tag_page, locale, tag)
         for alias, card in maps.aliases.items():
             if card.id == entry.id:
                 maps.aliases[alias] = new
                 navigation[f"{locale}/{alias}/index.html"] = (alias_page, alias, new)
-        navigation[home_path(locale)] = (home_page, locale)
         return listing
+
+    def _retag(self, entry: Entry, new: Card, recarded: bool, navigation: dict[str, tuple]) -> None:
+        """Move the entry's card between tag pages: a tag page no entry uses any more goes,
+        a new tag's page comes. A tag written two ways (one slug for "5G" and "5g": its page
+        shows the way of the first entry by id) is left to the full build."""
+        maps, locale = self.site.maps, entry.locale
+        by_slug = maps.tags.setdefault(locale, {})
+        labels: dict[str, set[str]] = {}
+        for (where, label), slug in maps.tag_slugs.items():
+            if where == locale:
+                labels.setdefault(slug, set()).add(label)
+        before = {slug for slug, tag in by_slug.items() if any(c.id == entry.id for c in tag.cards)}
+        after = {tag_slug(label): label for label in entry.tags}
+        if len(after) != len(set(entry.tags)):
+            raise NotReplayable(f"{entry.path}: two tags with one slug")
+        for slug in before | after.keys():
+            if len(labels.get(slug, ())) > 1 or (slug in after and labels.get(slug, {after[slug]}) != {after[slug]}):
+                raise NotReplayable(f"{entry.path}: tag {slug!r} is written more than one way")
+        for slug in sorted(before | after.keys()):
+            tag = by_slug.get(slug)
+            if slug in before and slug in after:  # still tagged: the card as it is now
+                if not recarded:
+                    continue
+                _swap(tag.cards, new, resort=True)
+            elif slug in before:  # the entry leaves the tag
+                tag.cards = [card for card in tag.cards if card.id != entry.id]
+                if not tag.cards:
+                    del by_slug[slug], maps.tag_slugs[(locale, tag.label)]
+                    self._remove(tag_path(locale, slug))
+                    continue
+            elif tag is not None:  # the entry joins the tag
+                tag.cards = sorted([*tag.cards, new], key=_card_order)
+            else:  # a tag new to the site
+                tag = by_slug[slug] = Tag(slug, after[slug], [new])
+                maps.tag_slugs[(locale, after[slug])] = slug
+                maps.tags[locale] = by_slug = dict(sorted(by_slug.items()))
+                if sitemap := self._sitemap():
+                    sitemap.add(tag_path(locale, slug), None, {})
+            navigation[tag_path(locale, slug)] = (tag_page, locale, tag)
+
+    def _remove(self, relpath: str) -> None:
+        self.removed.add(relpath)
+        if sitemap := self._sitemap():
+            sitemap.remove(relpath)
 
     def _entry_page(self, entry: Entry, retitled: bool, listing: bool) -> None:
         frame, seen, category, weights = pickle.loads(self.job.rows.get(f"page/{entry.id}"))
@@ -209,6 +279,7 @@ def _swap(cards: list[Card], new: Card, resort: bool = False) -> bool:
     return found
 
 
-def patch(job) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The files that change with the edited entries, and the seed rows that change with them."""
+def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
+    """The files that change with the edited entries, the seed rows that change with them, and
+    the files that go."""
     return SitePatch(job).run()
