@@ -85,17 +85,15 @@ class OutputSnapshot:
         digest.update("".join(f"{relpath}\0{line}\n" for relpath, line in self.stats.items()).encode())
         return digest.hexdigest()
 
-    def refresh(self, relpaths, removed=()) -> None:
-        """After these files (and the manifest) were replaced or removed: stat them, not all
-        10,000 (in the manifest's order, as `take` would list them)."""
-        self.manifest = (self.folder / "manifest.json").read_bytes()
-        for relpath in removed:
-            self.stats.pop(relpath, None)
-        added = [relpath for relpath in relpaths if relpath not in self.stats]
-        for relpath in relpaths:
-            self.stats[relpath] = _stat_line(self.folder, relpath)
-        if added:  # `take` lists files as the manifest does: sorted
-            self.stats = dict(sorted(self.stats.items()))
+    def staged_digest(self, manifest: bytes, staged: dict[str, Path], removed) -> str:
+        """The digest the folder will have once `staged` (relpath -> temporary file) replaced
+        their files and `removed` went: a rename keeps a file's size and time."""
+        stats = {relpath: line for relpath, line in self.stats.items() if relpath not in removed}
+        added = staged.keys() - stats.keys()
+        for relpath, temp in staged.items():
+            stats[relpath] = _stat_line(temp.parent, temp.name)
+        self.manifest, self.stats = manifest, dict(sorted(stats.items())) if added else stats
+        return self.digest()
 
 
 def _stat_line(folder: Path, relpath: str) -> str:
@@ -115,10 +113,11 @@ class Patch:
         self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
         self.removed: list[Path] = []  # files to delete at commit
 
-    def stage(self, folder: Path, manifest: bytes, files: dict[str, bytes], removed=()) -> None:
+    def stage(self, folder: Path, manifest: bytes, files: dict[str, bytes], removed=()) -> bytes:
         """Write `files` of the channel folder, and its manifest (`manifest`, its current
         bytes) with their new digests, under temporary names; `removed` files leave it at
-        commit. Files no entry lists (tag pages, say) may come and go; entries' files may not."""
+        commit. Files no entry lists (tag pages, say) may come and go; entries' files may not.
+        Returns the manifest's bytes as they will be."""
         text = manifest.decode("utf-8")
         digests = {relpath: hashlib.sha256(blob).hexdigest() for relpath, blob in files.items()}
         files_at = text.index('\n  "files": {')  # entries' lists name files too: not those
@@ -132,8 +131,15 @@ class Patch:
             (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
             self._write(folder / relpath, blob)
         self.removed += [folder / relpath for relpath in removed]
-        if files or removed:
-            self._write(folder / "manifest.json", text.encode("utf-8"))
+        if not files and not removed:
+            return manifest
+        self._write(folder / "manifest.json", text.encode("utf-8"))
+        return text.encode("utf-8")
+
+    def staged(self, folder: Path) -> dict[str, Path]:
+        """relpath -> temporary file, of the files staged in `folder` (not its manifest)."""
+        return {final.relative_to(folder).as_posix(): temp for temp, final in self.pending
+                if final.parent != folder or final.name != "manifest.json"}
 
     def _write(self, final: Path, blob: bytes) -> None:
         temp = final.with_name(f".{final.name}.kbctl-{os.getpid()}")

@@ -100,16 +100,12 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
 
     if not scan.changed or scan.added_or_removed:
         return _full("no entry changed" if not scan.changed else "entries added or removed")
-    outputs: dict[str, OutputSnapshot] = {}
     for channel in stale:
         recorded = state.get(channel.name) or {}
         if recorded.get("world") != channel_world(world, channel, out):
             return _full(f"{channel.name}: other inputs than entries changed")
         if recorded.get("content") != state.get("_content"):
             return _full(f"{channel.name}: not built from the last build's entries")
-        outputs[channel.name] = snapshot = OutputSnapshot.take(out / channel.name)
-        if snapshot is None or recorded.get("manifest") != snapshot.digest():
-            return _full(f"{channel.name}: output not as the last build left it")
     edits = _edited_entries(config, state, scan)
     if isinstance(edits, str):
         return _full(edits)
@@ -119,7 +115,7 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
     wait_for_writer(root, [channel.name for channel in stale])
     contents = (state["_content"].encode(), scan.content.encode())
     made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, restated,
-                                                     outputs[c.name].manifest, contents) for c in channels],
+                                                     state[c.name]["manifest"], contents) for c in channels],
                     stale, min_items=2)
     patch = Patch()
     for result in made:
@@ -138,9 +134,7 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
     with stage("patch commit"):
         patch.commit()
     for channel, result in zip(stale, made):
-        snapshot = outputs[channel.name]
-        snapshot.refresh(result.relpaths, result.removed)
-        state[channel.name].update(content=scan.content, manifest=snapshot.digest())
+        state[channel.name].update(content=scan.content, manifest=result.digest)
     for entry in entries:  # an edited entry's interface, and the questions it asks now
         state.setdefault("_interfaces", {})[entry.path] = entry.interface
         state.setdefault("_asked", {})[entry.path] = [key for key, _, _ in asked(entry)]
@@ -158,17 +152,21 @@ class ChannelPatch:
     removing: list  # paths, for kbctl/output.py Patch
     relpaths: list[str]  # files made
     removed: list[str]  # files that go
+    digest: str  # the output's digest once they are committed (kbctl/output.py OutputSnapshot)
 
 
 def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, entries: list[Entry],
-                   restated: set[str], manifest: bytes, contents: tuple[bytes, bytes]) -> ChannelPatch | str | BaseException:
+                   restated: set[str], recorded: str, contents: tuple[bytes, bytes]) -> ChannelPatch | str | BaseException:
     """Patch one channel (in a forked worker when there are several): its files staged and its
-    seed rows on their way to the store (`contents`: the entries' content digest the seeds
-    are of, and the one they will be of), or why a full build is needed, or the exception it
-    met (its staged files removed: a worker's exception would lose the other workers'
-    staged files)."""
+    seed rows on their way to the store (`recorded`: the output's digest as the last build
+    left it; `contents`: the entries' content digest the seeds are of, and the one they will
+    be of), or why a full build is needed, or the exception it met (its staged files removed:
+    a worker's exception would lose the other workers' staged files)."""
     from kbctl.channels import patchers
 
+    output = OutputSnapshot.take(folder)  # 10,000 stats: here, in parallel with the others
+    if output is None or output.digest() != recorded:
+        return f"{channel.name}: output not as the last build left it"
     patch = Patch()
     try:
         store = SeedStore(root)  # a connection of this process's own: none crosses a fork
@@ -179,7 +177,8 @@ def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, e
             with stage(f"patch {channel.name}"):
                 job = PatchJob(rows, entries, restated, folder, config, channel, root)
                 files, changed, removed = patchers()[channel.kind](job)
-                patch.stage(folder, manifest, files, removed)
+                manifest = patch.stage(folder, output.manifest, files, removed)
+                digest = output.staged_digest(manifest, patch.staged(folder), removed)
         finally:
             store.close()
     except NotReplayable as why:
@@ -194,7 +193,7 @@ def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, e
     # The rows go now, before the parent commits the output: if it never does, their content
     # row is not the build state's, and the next build is a full one.
     update_later(root, channel.name, {**changed, "content": contents[1]})
-    return ChannelPatch(patch.pending, patch.removed, list(files), sorted(removed))
+    return ChannelPatch(patch.pending, patch.removed, list(files), sorted(removed), digest)
 
 
 def _full(reason: str) -> None:
