@@ -216,12 +216,14 @@ class SitePatch:
                 if not tag.cards:
                     del by_slug[slug], maps.tag_slugs[(locale, tag.label)]
                     self._remove(tag_path(locale, slug))
+                    navigation.pop(tag_path(locale, slug), None)  # another edit may have noted it
                     continue
             elif tag is not None:  # the entry joins the tag
                 tag.cards = sorted([*tag.cards, new], key=_card_order)
             else:  # a tag new to the site
                 tag = by_slug[slug] = Tag(slug, after[slug], [new])
                 maps.tag_slugs[(locale, after[slug])] = slug
+                self.removed.discard(tag_path(locale, slug))  # another edit may have emptied it
                 maps.tags[locale] = by_slug = dict(sorted(by_slug.items()))
                 if sitemap := self._sitemap():
                     sitemap.add(tag_path(locale, slug), None, {})
