@@ -79,8 +79,12 @@ def bench_kbctl(kb: Path, repeat: int) -> dict[str, tuple[float, int]]:
     def retitle():  # a title: its card changes wherever it is listed, and lists sort again
         replace_line("title", f"改过的标题 {next(counter)}")
 
-    def retag():  # its tags: it moves between tag pages, a structural edit (a full build)
+    def retag():  # its tags: it leaves its tag pages for a new one (the sitemap follows)
         replace_line("tags", f"[改过的标签{next(counter)}]")
+
+    def recategorize():  # its category: counts, menus and crumbs move (a structural edit, built in full)
+        now = edit_target.read_text(encoding="utf-8").split("\ncategory: ", 1)[1].split("\n", 1)[0]
+        replace_line("category", "account/basics" if now == "billing" else "billing")
 
     build = kbctl(kb, "build", "--as-of", AS_OF, "--out", str(out))
     results = {
@@ -96,11 +100,13 @@ def bench_kbctl(kb: Path, repeat: int) -> dict[str, tuple[float, int]]:
     results["rebuild, one answer edited"] = median_of(repeat, edit, build)
     results["rebuild, one title edited"] = median_of(repeat, retitle, build)
     results["rebuild, one entry's tags edited"] = median_of(repeat, retag, build)
+    results["rebuild, one entry's category changed"] = median_of(repeat, recategorize, build)
     site_only = [*build, "--channel", "help-center"]
     timed(site_only)
     results["help-center, one answer edited"] = median_of(repeat, edit, site_only)
     results["help-center, one title edited"] = median_of(repeat, retitle, site_only)
     results["help-center, one entry's tags edited"] = median_of(repeat, retag, site_only)
+    results["help-center, one entry's category changed"] = median_of(repeat, recategorize, site_only)
     return results
 
 
