@@ -72,6 +72,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             cache.save(root, STATE_NAME, cache.cache_key("state"), state)
         return BuildResult(None, [], {}, [c.name for c in channels])
     from kbctl.checks.questions import asked
+    from kbctl.load.names import Names
     from kbctl.patch import patch_edits, save_seeds
 
     unchanged = [c.name for c in channels if c not in stale]
@@ -100,6 +101,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
                  _interfaces={e.path: e.interface for e in kb.entries},
                  _structures={e.path: e.structure for e in kb.entries},
                  _asked={e.path: [key for key, _, _ in asked(e)] for e in kb.valid_entries},
+                 _names=Names.of(kb, as_of),
                  _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
                  _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
     cache.save(root, STATE_NAME, cache.cache_key("state"), state)

@@ -33,6 +33,7 @@ from kbctl import cache
 from kbctl.channels.replay import NotReplayable
 from kbctl.checks.questions import asked
 from kbctl.config import Channel, Config
+from kbctl.load.names import Names
 from kbctl.model import Entry
 from kbctl.output import OutputSnapshot, Patch
 from kbctl.parallel import fork_map
@@ -78,6 +79,7 @@ class PatchJob:
     config: Config
     channel: Channel
     root: Path
+    names: Names  # what ids, aliases and paths name (as the last full build found)
 
     def entry(self, path: str) -> Entry:
         """An unchanged entry, parsed again from its file (a page listing an edited one)."""
@@ -106,6 +108,8 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
             return _full(f"{channel.name}: other inputs than entries changed")
         if recorded.get("content") != state.get("_content"):
             return _full(f"{channel.name}: not built from the last build's entries")
+    if "_names" not in state:
+        return _full("no names from the last build")
     edits = _edited_entries(config, state, scan)
     if isinstance(edits, str):
         return _full(edits)
@@ -114,7 +118,8 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
         return _full(why)
     wait_for_writer(root, [channel.name for channel in stale])
     contents = (state["_content"].encode(), scan.content.encode())
-    made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, restated,
+    names = state["_names"]
+    made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, restated, names,
                                                      state[c.name]["manifest"], contents) for c in channels],
                     stale, min_items=2)
     patch = Patch()
@@ -156,7 +161,8 @@ class ChannelPatch:
 
 
 def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, entries: list[Entry],
-                   restated: set[str], recorded: str, contents: tuple[bytes, bytes]) -> ChannelPatch | str | BaseException:
+                   restated: set[str], names: Names, recorded: str,
+                   contents: tuple[bytes, bytes]) -> ChannelPatch | str | BaseException:
     """Patch one channel (in a forked worker when there are several): its files staged and its
     seed rows on their way to the store (`recorded`: the output's digest as the last build
     left it; `contents`: the entries' content digest the seeds are of, and the one they will
@@ -175,7 +181,7 @@ def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, e
             if rows is None or rows.get("content") != contents[0]:
                 return f"{channel.name}: no seeds from the last build"
             with stage(f"patch {channel.name}"):
-                job = PatchJob(rows, entries, restated, folder, config, channel, root)
+                job = PatchJob(rows, entries, restated, folder, config, channel, root, names)
                 files, changed, removed = patchers()[channel.kind](job)
                 manifest = patch.stage(folder, output.manifest, files, removed)
                 digest = output.staged_digest(manifest, patch.staged(folder), removed)
@@ -245,4 +251,24 @@ def recheck(config: Config, state: dict, restated: list[Entry], as_of: dt.date) 
             return f"{entry.path}: the ivr checks find its spoken summary wanting"
         if list(unknown_names(SimpleNamespace(config=config, valid_entries=[entry]), as_of)):
             return f"{entry.path}: its owner is not in kbctl.yaml (unknown-owner)"
+        if why := _related_findings(state, entry):
+            return why
+    return None
+
+
+def _related_findings(state: dict, entry: Entry) -> str | None:
+    """Why broken-reference or cross-visibility-link might find otherwise in the entry's
+    `related` (kbctl/checks), or None: a related id must name an entry, and every linking
+    channel that carries this one must carry the entries it names."""
+    names: Names = state["_names"]
+    line = entry.line_of("related")
+    if any(d.path == entry.path and d.line == line for d in state.get("_warnings", [])):
+        return f"{entry.path}: a finding on its related list may go"
+    carrying = names.carriers.get(entry.path, frozenset()) if entry.is_published else frozenset()
+    for name in entry.related:
+        found = names.resolve(name)
+        if found is None or name == entry.id:
+            return f"{entry.path}: related {name!r} (broken-reference)"
+        if carrying - names.carriers.get(found[1], frozenset()):
+            return f"{entry.path}: related {name!r} is not carried where it is (cross-visibility-link)"
     return None

@@ -113,12 +113,17 @@ PATCHED_EDITS = [
     # Review dates: the page's date, the FAQ record's, the sitemap's lastmod; the owner: none.
     ("plans/change-plan.md", "last_reviewed: 2026-10-18", "last_reviewed: 2026-11-20"),
     ("plans/change-plan.md", "owner: marketing-team", "owner: billing-team"),
+    # Related: its own list, the backlinks of the entries it leaves and joins, the top
+    # questions of their homes, its FAQ record.
+    ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [data-addons]"),
+    ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [read-your-bill, roaming-rates, data-addons]"),
 ]
 FULL_BUILD_EDITS = [
     ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "[升级](kb:data-addons)"),
     ("plans/change-plan.md", "category: plans/change", "category: plans"),
-    ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [data-addons]"),
     ("plans/change-plan.en.md", "tags: [plans, change, pricing]", "tags: [plans, Change, pricing]"),
+    # Related to an entry the public channels do not carry: cross-visibility-link warns.
+    ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [data-addons, identity-verification-script]"),
     ("plans/winter-promo-2026.md", "## 活动时间", "## 活动的时间"),
     ("network/broadband-troubleshooting.md", "::: ivr\n", "::: ivr\n宽带故障请按1。\n"),
 ]
@@ -298,6 +303,8 @@ def test_a_title_another_entry_asks_takes_the_full_build_and_warns(kb, tmp_path)
     (("title: 如何变更套餐？", 'title: ""'), "title: must not be empty"),
     (("owner: marketing-team", "owner: nobody-team"), "unknown-owner"),
     (("last_reviewed: 2026-10-18", "last_reviewed: 2026-02-30"), "last_reviewed"),
+    (("related: [data-addons, read-your-bill]", "related: [data-addons, no-such-entry]"), "broken-reference"),
+    (("related: [data-addons, read-your-bill]", "related: [data-addons, change-plan]"), "broken-reference"),
 ])
 def test_an_edit_the_checks_refuse_keeps_the_output(kb, tmp_path, change, finding):
     out = tmp_path / "out"

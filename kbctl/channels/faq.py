@@ -132,7 +132,7 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
         data, located = files[locale], spans[locale]
         start, end = located[number]
         record = json.loads(data[start:end])
-        record.update(restated_fields(entry))
+        record.update(restated_fields(entry), related=_related_ids(job, entry))
         record.update(answer_fields(render_entry(entry, audience_rank, ReplayResolver(seen))))
         new = record_json(record).encode("utf-8")
         data[start:end] = new
@@ -217,6 +217,17 @@ def _with_anchor(url: str | None, anchor: str | None) -> str | None:
     if url is None or not anchor:
         return url
     return f"{url}#{quote(anchor, safe='')}"
+
+
+def _related_ids(job, entry: Entry) -> list[str]:
+    """`related_ids` from the names the last full build kept (kbctl/patch.py): a record row
+    exists for each entry the channel carries."""
+    out: list[str] = []
+    for ref in entry.related:
+        target = (job.names.resolve(ref) or (None,))[0]
+        if target and target not in out and target != entry.id and job.rows.get(f"record/{target}"):
+            out.append(target)
+    return out
 
 
 def related_ids(ctx, entry: Entry) -> list[str]:

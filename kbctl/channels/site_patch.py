@@ -163,6 +163,9 @@ class SitePatch:
             maps.cards[entry.id] = new
             listing = self._recard(entry, new, navigation)
         self._retag(entry, new, recarded, navigation)
+        for other in self._relink(entry):  # their backlinks changed, and so may the top questions
+            listing.add(other)
+            navigation[home_path(maps.cards[other].locale)] = (home_page, maps.cards[other].locale)
         reviewed = last_reviewed(entry)
         shown = pickle.loads(self.job.rows.get(f"page/{entry.id}"))[0].get("reviewed_iso")
         if shown != (reviewed.isoformat() if reviewed else None) and (sitemap := self._sitemap()):
@@ -187,6 +190,28 @@ class SitePatch:
                 maps.aliases[alias] = new
                 navigation[f"{locale}/{alias}/index.html"] = (alias_page, alias, new)
         return listing
+
+    def _relink(self, entry: Entry) -> set[str]:
+        """The entry's related list and its place in others' backlinks, as kbctl/channels/
+        site_maps.py works them out; return the entries whose backlinks changed."""
+        maps, names, card = self.site.maps, self.job.names, self.site.maps.cards[entry.id]
+        related: dict[str, Card] = {}
+        for name in entry.related:
+            target = (names.resolve(name) or (None,))[0]
+            if target in maps.cards and target != entry.id:
+                related.setdefault(target, maps.cards[target])
+        maps.related[entry.id] = list(related.values())
+        audience = self.job.channel.audience_rank
+        targets = {names.link_target(link) for link in entry.links if link.level <= audience}
+        targets = {target for target in targets | related.keys() if target in maps.cards and target != entry.id}
+        before = {target for target, cards in maps.backlinks.items() if any(c.id == entry.id for c in cards)}
+        for target in before - targets:
+            maps.backlinks[target] = [c for c in maps.backlinks[target] if c.id != entry.id]
+            if not maps.backlinks[target]:
+                del maps.backlinks[target]
+        for target in targets - before:
+            maps.backlinks[target] = sorted([*maps.backlinks.get(target, []), card], key=_card_order)
+        return before ^ targets
 
     def _retag(self, entry: Entry, new: Card, recarded: bool, navigation: dict[str, tuple]) -> None:
         """Move the entry's card between tag pages: a tag page no entry uses any more goes,

@@ -6,7 +6,8 @@ of its body. So when an edit leaves the interface as it was, only the outputs th
 body change: the entry's own pages, its FAQ record and the search indexes (kbctl/patch.py).
 
 Inside the interface, the *structure* is all of it but the fields in RESTATED: the words other
-pages show of the entry (title, summary, questions), its tags, its review dates and its owner.
+pages show of the entry (title, summary, questions), its tags, its related list, its review
+dates and its owner.
 An edit that keeps the structure moves no entry into or out of a channel, category, menu or
 link graph; kbctl/patch.py follows what such an edit changes page by page, and runs again the
 checks that read those fields.
@@ -23,12 +24,13 @@ import hashlib
 from kbctl.model import Diagnostic, Entry
 
 # Front-matter fields an edit may change and still be patched (kbctl/patch.py): each is either
-# shown by a fixed set of outputs (cards, menus, FAQ records, tag pages, review dates) or read
-# only by checks the patch runs again (duplicate-question, the ivr script checks, unknown-owner).
+# shown by a fixed set of outputs (cards, menus, FAQ records, tag pages, related lists and
+# backlinks, review dates) or read only by checks the patch runs again (duplicate-question, the
+# ivr script checks, unknown-owner, broken-reference and cross-visibility-link of `related`).
 # Adding or removing one of these keys changes the structure: a key's presence and line are
 # structural.
 WORDS = ("title", "summary", "questions")
-RESTATED = (*WORDS, "tags", "last_reviewed", "review_interval", "review_by", "owner")
+RESTATED = (*WORDS, "tags", "related", "last_reviewed", "review_interval", "review_by", "owner")
 
 
 def interface_digests(entry: Entry, diagnostics: list[Diagnostic]) -> tuple[str, str]:
