@@ -1,10 +1,12 @@
 """Rebuilding after edits that keep entries' structure, without loading the knowledge base.
 
-Most edits change what an answer says, or how an entry is titled, summarized or asked: no
-link, tag, category, block or channel moves. Such an edit leaves the entry's *structure*
-(kbctl/load/interface.py) as it was, and with it every finding of validate but those about
-the words themselves (checked again here: duplicate-question, the spoken summary's ivr
-checks), and which lists, menus and channels hold each entry. So when
+Most edits change what an answer says, or an entry's title, summary, questions, tags, related
+list, review dates or owner: no link, heading, category, block, visibility or channel moves.
+Such an edit leaves the entry's *structure* (kbctl/load/interface.py) as it was, and with it
+which channels, categories, menus and link graphs hold each entry, and every finding of
+validate but those about the changed fields, which are checked again here (`recheck`:
+duplicate-question, the spoken summary's ivr checks, unknown-owner, and broken-reference and
+cross-visibility-link of `related`; a finding sends the build the full way). So when
 
   - the only changes since the last build are entries' bytes (no file added or removed; the
     same kbctl, date, config, templates, git HEAD and linked files),
@@ -12,12 +14,12 @@ checks), and which lists, menus and channels hold each entry. So when
   - each channel to build was built from the last build's content, is still exactly as that
     build left it (its manifest and the stat of every file), and left its seeds,
 
-each channel makes again only the files that show the edited entries (kbctl/channels:
-`patchers`) from its seeds: after an answer's text changed, its pages, FAQ records and the
-search indexes; after a title, summary or questions changed, also every page, menu and
-record that lists the entry. They replace the old files together with an updated manifest.
-Anything else falls back to a full build, which gives the same bytes (tests/test_patch.py
-holds the two equal).
+each channel makes again, in its own worker, only the files that show the edited entries
+(kbctl/channels: `patchers`) from its seeds: after an answer's text changed, its pages, FAQ
+records and the search indexes; after a restated field changed, also every page, tag page,
+menu, record and sitemap date that shows it. They replace the old files together with an
+updated manifest. Anything else falls back to a full build, which gives the same bytes
+(tests/test_patch.py holds the two equal).
 """
 
 from __future__ import annotations
@@ -133,11 +135,17 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
         if isinstance(failed, BaseException):
             raise failed
         return _full(failed)
-    # Output first, then the state, then the seeds: an interruption after the output leaves
-    # a state whose manifest digests no longer match it, and one after the state leaves seeds
-    # whose content row is not the state's: either way the next build is a full one.
+    # The seeds went first (from the workers), then the output, then the state: an interruption
+    # leaves seeds whose content row is not the state's, or a state whose manifest digests do
+    # not match the output; either way the next build is a full one.
     with stage("patch commit"):
         patch.commit()
+    _record(root, state, scan, entries, stale, made)
+    return {channel.name: len(result.relpaths) for channel, result in zip(stale, made)}
+
+
+def _record(root: Path, state: dict, scan, entries: list[Entry], stale: list[Channel], made) -> None:
+    """The build state after a committed patch."""
     for channel, result in zip(stale, made):
         state[channel.name].update(content=scan.content, manifest=result.digest)
     for entry in entries:  # an edited entry's interface, and the questions it asks now
@@ -146,7 +154,6 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content)
     with stage("state save"):
         cache.save(root, "build-state", cache.cache_key("state"), state)
-    return {channel.name: len(result.relpaths) for channel, result in zip(stale, made)}
 
 
 @dataclass
