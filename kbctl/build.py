@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 STATE_NAME = "build-state"
 RENDER_CACHE_NAME = "renderings"
 
+# The last build's knowledge base, kept while the process lives: command-line runs leave with
+# os._exit (kbctl/cli.py), and freeing 10,000 entries object by object before that took 0.3 s.
+_RETAINED: list[KnowledgeBase] = []
+
 
 @dataclass
 class BuildResult:
@@ -94,7 +98,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
             with renderings(root, channel):
                 written[channel.name], seeds = build_channel(kb, channel, as_of, out, reusable)
-            save_seeds(root, channel, seeds, scan.content)
+            with stage("seeds save"):
+                save_seeds(root, channel, seeds, scan.content)
         cache.write_pending()  # per channel: its renderings are not kept while the next builds
         state[channel.name] = _channel_record(channel, world, scan.content, out)
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
@@ -104,7 +109,9 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
                  _names=Names.of(kb, as_of),
                  _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
                  _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
-    cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    with stage("state save"):
+        cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    _RETAINED[:] = [kb]
     return BuildResult(kb, diagnostics, written, unchanged)
 
 

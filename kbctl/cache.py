@@ -12,6 +12,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,35 +69,44 @@ def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
         pass
 
 
-_PENDING: list[tuple[Path, str, str, dict[str, Any]]] = []
+_PENDING: list[Callable[[], None]] = []
+_HELD: list = []  # lock files the writing child keeps until it is done (kbctl/seedstore.py)
 
 
 def save_later(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
     """Queue a save for `write_pending`. Only for caches whose every item is checked when
     used (renderings by content, pages by fingerprint and manifest digest): one written late,
     or by an older build after a newer one, is a cache miss, never a wrong output."""
-    _PENDING.append((root, name, key, items))
+    _PENDING.append(functools.partial(save, root, name, key, items))
+
+
+def later(work: Callable[[], None], holding=None) -> None:
+    """Queue other writing for `write_pending` (a channel's seeds), with the lock file the
+    writer holds until it is done, if any."""
+    _PENDING.append(work)
+    if holding is not None:
+        _HELD.append(holding)
 
 
 def write_pending() -> None:
-    """Write the queued caches from a forked child, so that the build returns without
-    waiting for them (0.5 s of pickling at 10,000 entries). Where fork is unavailable, or
-    with KBCTL_SYNC_CACHE set, write them here."""
-    pending = list(_PENDING)
+    """Do the queued writing from a forked child, so that the build returns without waiting
+    for it (pickling 0.5 s of caches and 0.3 s of seeds at 10,000 entries). Where fork is
+    unavailable, or with KBCTL_SYNC_CACHE set, do it here."""
+    pending, held = list(_PENDING), list(_HELD)
     _PENDING.clear()
+    _HELD.clear()
     _reap()
-    if not pending:
-        return
-    if not hasattr(os, "fork") or os.environ.get("KBCTL_SYNC_CACHE"):
-        for args in pending:
-            save(*args)
-        return
-    if os.fork() == 0:  # the child: write, then leave without running the parent's exit code
+    if pending and (not hasattr(os, "fork") or os.environ.get("KBCTL_SYNC_CACHE")):
+        for work in pending:
+            work()
+    elif pending and os.fork() == 0:  # the child: write, then leave without the parent's exit code
         try:
-            for args in pending:
-                save(*args)
+            for work in pending:
+                work()
         finally:
             os._exit(0)
+    for lock in held:  # the child's copies keep the locks until it exits
+        lock.close()
 
 
 def _reap() -> None:

@@ -39,8 +39,7 @@ from kbctl.load.names import Names
 from kbctl.model import Entry
 from kbctl.output import OutputSnapshot, Patch
 from kbctl.parallel import fork_map
-from kbctl.seedstore import SeedReader, SeedStore, update_later, wait_for_writer
-from kbctl.seedstore import discard as discard_store
+from kbctl.seedstore import SeedReader, SeedStore, replace_later, update_later, wait_for_writer
 from kbctl.timing import note, stage
 
 
@@ -52,22 +51,9 @@ def _seeds_key(channel: Channel) -> str:
 
 def save_seeds(root: Path, channel: Channel, seeds, content: str) -> None:
     """Keep what the channel's full build leaves for patching, and the entries' content it
-    was built from; a cache that cannot be written only means the next edit takes the full
-    build."""
-    wait_for_writer(root, [channel.name])
-    rows = [*seeds.rows(), ("content", content.encode())]
-    for _attempt in range(2):
-        try:
-            store = SeedStore(root)
-            try:
-                store.replace_channel(channel.name, _seeds_key(channel), rows)
-                return
-            finally:
-                store.close()
-        except sqlite3.DatabaseError:  # damaged inside: start the store again, once
-            discard_store(root)
-        except (OSError, sqlite3.Error):
-            return
+    was built from (written by the build's forked writer); a store that cannot be written
+    only means the next edit takes the full build."""
+    replace_later(root, channel.name, _seeds_key(channel), lambda: [*seeds.rows(), ("content", content.encode())])
 
 
 @dataclass

@@ -13,9 +13,10 @@ import hashlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from kbctl import cache
 from kbctl.cache import CACHE_DIR
 
 try:
@@ -96,6 +97,32 @@ def update_later(root: Path, channel: str, rows: dict[str, object]) -> None:
         finally:
             os._exit(0)
     lock.close()  # the child's copy keeps the lock until it exits
+
+
+def replace_later(root: Path, channel: str, key: str, rows: Callable[[], Iterable[tuple[str, bytes]]]) -> None:
+    """Queue the channel's rows of a full build for the build's forked writer (kbctl/cache.py
+    `write_pending`), under the channel's lock: the next build waits for them before it
+    reads. Rows that never arrive leave no `content` row of the build state's: the next edit
+    takes the full build."""
+    lock = _lock_file(root, channel)
+    if lock is not None:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a patch's writer of this channel finishes first
+    cache.later(lambda: _replace_rows(root, channel, key, rows), holding=lock)
+
+
+def _replace_rows(root: Path, channel: str, key: str, rows) -> None:
+    for _attempt in range(2):
+        try:
+            store = SeedStore(root)
+            try:
+                store.replace_channel(channel, key, rows())
+                return
+            finally:
+                store.close()
+        except sqlite3.DatabaseError:  # damaged inside: start the store again, once
+            discard(root)
+        except (OSError, sqlite3.Error):
+            return
 
 
 def wait_for_writer(root: Path, channels) -> None:
