@@ -244,8 +244,33 @@ def recheck(config: Config, state: dict, restated: list[Entry], as_of: dt.date) 
             return f"{entry.path}: the ivr checks find its spoken summary wanting"
         if list(unknown_names(SimpleNamespace(config=config, valid_entries=[entry]), as_of)):
             return f"{entry.path}: its owner is not in kbctl.yaml (unknown-owner)"
-        if why := _related_findings(state, entry):
+        if why := _related_findings(state, entry) or _link_findings(config, state, entry):
             return why
+    return None
+
+
+def _link_findings(config: Config, state: dict, entry: Entry) -> str | None:
+    """Why broken-link or cross-visibility-link might find otherwise in the entry's links, or
+    None: each link to an entry names one, with the heading it names, and every channel that
+    carries this entry and shows the link carries the entry it names."""
+    names: Names = state["_names"]
+    if any(d.path == entry.path and d.rule == "cross-visibility-link" for d in state.get("_warnings", [])):
+        return f"{entry.path}: a cross-visibility-link finding may go"
+    carrying = names.carriers.get(entry.path, frozenset()) if entry.is_published else frozenset()
+    for link in entry.links:
+        if link.kind == "anchor":
+            if link.anchor is not None and link.anchor not in entry.anchors:
+                return f"{entry.path}: {link.raw} (broken-link)"
+            continue
+        if link.kind not in ("entry", "entry-path"):
+            continue  # the web's links are not checked; links to files are structural
+        found = names.resolve(link.target) if link.kind == "entry" else (
+            (names.paths[link.target], link.target) if link.target in names.paths else None)
+        if found is None or (link.anchor and link.anchor not in names.anchors.get(found[1], ())):
+            return f"{entry.path}: {link.raw} (broken-link)"
+        shown = {name for name in carrying if config.channels[name].audience_rank >= link.level}
+        if shown - names.carriers.get(found[1], frozenset()):
+            return f"{entry.path}: {link.raw} is not carried where it is shown (cross-visibility-link)"
     return None
 
 

@@ -117,9 +117,15 @@ PATCHED_EDITS = [
     # questions of their homes, its FAQ record.
     ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [data-addons]"),
     ("plans/change-plan.md", "related: [data-addons, read-your-bill]", "related: [read-your-bill, roaming-rates, data-addons]"),
+    # Links to entries and the web: the answer's resolved links, the targets' backlinks.
+    ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "[升级](kb:data-addons)"),
+    ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "升级"),
+    ("plans/change-plan.md", "需要验证服务密码。", "需要验证服务密码，详见[账单说明](kb:read-your-bill#账单的组成)。"),
+    ("plans/change-plan.md", "需要验证服务密码。", "需要验证服务密码，见[官网](https://www.example.com/plans)。"),
 ]
 FULL_BUILD_EDITS = [
-    ("plans/winter-promo-2026.md", "[升级](kb:change-plan)", "[升级](kb:data-addons)"),
+    # A link the public channels cannot follow: cross-visibility-link warns.
+    ("plans/change-plan.md", "需要验证服务密码。", "需要验证服务密码，见[核身](kb:identity-verification-script)。"),
     ("plans/change-plan.md", "category: plans/change", "category: plans"),
     ("plans/change-plan.en.md", "tags: [plans, change, pricing]", "tags: [plans, Change, pricing]"),
     # Related to an entry the public channels do not carry: cross-visibility-link warns.
@@ -305,6 +311,8 @@ def test_a_title_another_entry_asks_takes_the_full_build_and_warns(kb, tmp_path)
     (("last_reviewed: 2026-10-18", "last_reviewed: 2026-02-30"), "last_reviewed"),
     (("related: [data-addons, read-your-bill]", "related: [data-addons, no-such-entry]"), "broken-reference"),
     (("related: [data-addons, read-your-bill]", "related: [data-addons, change-plan]"), "broken-reference"),
+    (("需要验证服务密码。", "需要验证服务密码，见[它](kb:no-such-entry)。"), "broken-link"),
+    (("需要验证服务密码。", "需要验证服务密码，见[它](kb:read-your-bill#no-such-heading)。"), "broken-link"),
 ])
 def test_an_edit_the_checks_refuse_keeps_the_output(kb, tmp_path, change, finding):
     out = tmp_path / "out"

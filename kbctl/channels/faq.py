@@ -121,6 +121,7 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
     audience_rank = pickle.loads(job.rows.get("faq"))
     files: dict[str, bytearray] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
+    rows: dict[str, object] = {}
     for entry in job.entries:
         where = job.rows.get(f"record/{entry.id}")
         if where is None:
@@ -133,14 +134,46 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
         start, end = located[number]
         record = json.loads(data[start:end])
         record.update(restated_fields(entry), related=_related_ids(job, entry))
-        record.update(answer_fields(render_entry(entry, audience_rank, ReplayResolver(seen))))
+        fresh = _fresh_links(job, entry) if entry.id in job.restated else None
+        recorder = RecordingResolver(ReplayResolver(seen, fresh))  # a restated entry's links may be new
+        record.update(answer_fields(render_entry(entry, audience_rank, recorder)))
+        if recorder.seen != seen:
+            rows[f"record/{entry.id}"] = (locale, number, recorder.seen)
         new = record_json(record).encode("utf-8")
         data[start:end] = new
         shift = len(new) - (end - start)
         located[number] = (start, start + len(new))
         located[number + 1:] = [(a + shift, b + shift) for a, b in located[number + 1:]]
-    return ({faq_path(locale): bytes(data) for locale, data in sorted(files.items())},
-            {f"spans/{locale}": located for locale, located in spans.items()}, set())
+    rows.update({f"spans/{locale}": located for locale, located in spans.items()})
+    return {faq_path(locale): bytes(data) for locale, data in sorted(files.items())}, rows, set()
+
+
+def _fresh_links(job, entry: Entry):
+    """Where a link the last build did not see goes, as `link_resolver` sends it, from the
+    names the last full build kept: to the site's page of an entry this channel carries."""
+    site = target_site(job.config, job.channel)
+    base_url = job.config.channel_base_url(site) if site else None
+    names = job.names
+
+    def page(entry_id: str | None) -> str | None:
+        found = names.resolve(entry_id) if entry_id else None
+        if found is None or not base_url or site.name not in names.carriers.get(found[1], ()):
+            return None
+        return f"{base_url.rstrip('/')}/{names.locales[found[0]]}/{found[0]}/"
+
+    def resolve(link: Link) -> str | None:
+        if link.kind == "external":
+            return link.target if _SAFE_SCHEME.match(link.target) else None
+        if link.kind == "anchor":
+            return _with_anchor(page(entry.id), link.anchor)
+        if link.kind in ("entry", "entry-path"):
+            target = names.link_target(link)
+            if target is None or not job.rows.get(f"record/{target}"):
+                return None  # this channel does not carry it
+            return _with_anchor(page(target), link.anchor)
+        return None  # a file of the KB: not part of the FAQ data
+
+    return resolve
 
 
 class SitePages:

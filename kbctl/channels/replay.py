@@ -34,11 +34,17 @@ class RecordingResolver:
 
 
 class ReplayResolver:
-    def __init__(self, seen: dict[tuple, str | None]):
+    """The recorded answers; a link the last build did not resolve goes to `fresh` (a link
+    added by an edit), or makes the channel build in full."""
+
+    def __init__(self, seen: dict[tuple, str | None], fresh=None):
         self.seen = seen
+        self.fresh = fresh
 
     def __call__(self, link: Link) -> str | None:
         try:
             return self.seen[link_key(link)]
         except KeyError:
+            if self.fresh is not None:
+                return self.fresh(link)
             raise NotReplayable(f"link {link.raw!r} was not resolved by the last build") from None

@@ -24,6 +24,7 @@ from __future__ import annotations
 from kbctl.channels import entry_page_path
 from kbctl.channels.replay import RecordingResolver
 from kbctl.channels.site_maps import (
+    SAFE_SCHEMES,
     Sitemap,
     build_maps,
     category_path,
@@ -60,7 +61,6 @@ from kbctl.resources import data_dir
 from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
-SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 
 
 def render(ctx, writer) -> None:

@@ -23,10 +23,12 @@ from kbctl.config import TaxonomyNode
 from kbctl.markdown import slugify
 from kbctl.model import Entry
 
-
 # -- where pages live (paths relative to the channel folder) ---------------------------------------
 # Entry pages are `<locale>/<id>/index.html`; every other page sits where no entry id can reach:
 # ids cannot contain a dot, and a category or tag page is one level below a fixed folder.
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")  # the only link schemes a site emits
+
+
 def home_path(locale: str) -> str:
     return f"{locale}/index.html"
 

@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kbctl.channels import entry_page_path
-from kbctl.channels.replay import NotReplayable, ReplayResolver
+from kbctl.channels.replay import NotReplayable, RecordingResolver, ReplayResolver
 from kbctl.channels.site_maps import (
+    SAFE_SCHEMES,
     Card,
     Sitemap,
     SiteMaps,
@@ -34,6 +35,7 @@ from kbctl.channels.site_maps import (
     _card_order,
     category_path,
     home_path,
+    href,
     last_reviewed,
     tag_path,
     tag_slug,
@@ -266,7 +268,10 @@ class SitePatch:
         elif listing:
             frame.update(cross_references(Page(self.site, entry_page_path(entry), entry.locale),
                                           self.site.maps, entry.id))
-        rendered = self._page(entry, frame, seen)
+        resolver = ReplayResolver(seen, self._fresh_links(entry) if retitled else None)
+        recorder = RecordingResolver(resolver)  # a restated entry's links may be new
+        rendered = self._page(entry, frame, recorder)
+        seen = recorder.seen
         prepared = prepare_entry(entry, rendered.text, category)
         locale, doc, _ = self.docs[entry.id]
         if locale not in self.search:
@@ -280,12 +285,30 @@ class SitePatch:
         entry = self.job.entry(self.docs[entry_id][2])
         page = Page(self.site, entry_page_path(entry), entry.locale)
         frame.update(cross_references(page, self.site.maps, entry_id))
-        self._page(entry, frame, seen)
+        self._page(entry, frame, ReplayResolver(seen))
         self.changed[f"page/{entry_id}"] = page_seed(frame, seen, category, weights)
 
-    def _page(self, entry: Entry, frame: dict, seen: dict):
-        rendered = render_entry(entry, self.audience_rank, ReplayResolver(seen),
-                                {"block_labels": block_labels(entry.locale)})
+    def _fresh_links(self, entry: Entry):
+        """Where a link the last build did not see goes, as kbctl/channels/site.py `Resolver`
+        sends it: to the page of an entry this site carries, to a heading, to the web."""
+        maps, names = self.site.maps, self.job.names
+
+        def resolve(link) -> str | None:
+            if link.kind in ("entry", "entry-path"):
+                card = maps.cards.get(names.link_target(link))
+                if card is None:
+                    return None
+                return href("../../", card.path) + (f"#{href('', link.anchor)}" if link.anchor else "")
+            if link.kind == "anchor":
+                return f"#{href('', link.anchor)}" if link.anchor else None
+            if link.kind == "external":
+                return link.target if link.target.lower().startswith(SAFE_SCHEMES) else None
+            raise NotReplayable(f"{entry.path}: a new link to a file")  # files are structural
+
+        return resolve
+
+    def _page(self, entry: Entry, frame: dict, resolver):
+        rendered = render_entry(entry, self.audience_rank, resolver, {"block_labels": block_labels(entry.locale)})
         values = {**frame, "t": strings(entry.locale), **answer_values(self.base_url, entry, rendered)}
         self._write(entry_page_path(entry), render_entry_page(values))
         return rendered

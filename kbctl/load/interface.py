@@ -7,7 +7,8 @@ body change: the entry's own pages, its FAQ record and the search indexes (kbctl
 
 Inside the interface, the *structure* is all of it but the fields in RESTATED: the words other
 pages show of the entry (title, summary, questions), its tags, its related list, its review
-dates and its owner.
+dates and its owner; and but its links to entries and the web (links to files stay in it:
+channels copy those files, and builds watch them).
 An edit that keeps the structure moves no entry into or out of a channel, category, menu or
 link graph; kbctl/patch.py follows what such an edit changes page by page, and runs again the
 checks that read those fields.
@@ -39,9 +40,10 @@ def interface_digests(entry: Entry, diagnostics: list[Diagnostic]) -> tuple[str,
               for b in entry.blocks]  # an ivr script is read by checks and the ivr channel
     meta = entry.meta
     masked = {key: (None if key in RESTATED else value) for key, value in meta.items()}
-    shown = (entry.path, masked, entry.key_lines, entry.body_line, entry.ok, entry.links,
+    files = [link for link in entry.links if link.kind == "file"]  # copied and watched: structural
+    shown = (entry.path, masked, entry.key_lines, entry.body_line, entry.ok, files,
              sorted(entry.anchors), entry.raw_html_lines, entry.headings, blocks, diagnostics)
     structure = hashlib.sha256(repr(shown).encode("utf-8")).hexdigest()
-    restated = repr([meta.get(key) for key in RESTATED])
+    restated = repr(([meta.get(key) for key in RESTATED], entry.links))
     interface = hashlib.sha256(f"{structure}\n{restated}".encode()).hexdigest()
     return interface, structure

@@ -3,7 +3,8 @@
 `resolve` and `link_target` (kbctl/checks) answer from the loaded knowledge base; a patch has
 no knowledge base, so a full build keeps their answers for every name: ids, aliases and paths
 are structural (kbctl/load/interface.py), so no patch changes them. It also keeps which
-linking channels carry each entry, for the cross-visibility check of an edited `related`.
+linking channels carry each entry and the anchors of its headings, for the checks of an edited
+entry's `related` and links.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ class Names:
     ids: dict[str, tuple[str, str]]  # id or alias -> (the entry's id, its path), as `resolve`
     paths: dict[str, str]  # path -> id
     carriers: dict[str, frozenset[str]]  # path -> linking channels that carry the entry
+    anchors: dict[str, frozenset[str]]  # path -> its headings' anchors
+    locales: dict[str, str]  # id -> locale
 
     @classmethod
     def of(cls, kb, as_of) -> Names:
         ids = {alias: (entry.id, entry.path) for alias, entry in alias_index(kb).items()}
         ids.update({name: (entry.id, entry.path) for name, entry in kb.by_id.items()})
         channels = [c for c in kb.config.channels.values() if c.kind in LINKING_KINDS]
-        return cls(ids, {entry.path: entry.id for entry in kb.entries}, _carriers(kb.entries, channels, as_of))
+        return cls(ids, {entry.path: entry.id for entry in kb.entries}, _carriers(kb.entries, channels, as_of),
+                   {entry.path: entry.anchors for entry in kb.entries},
+                   {entry.id: entry.locale for entry in kb.entries})
 
     def resolve(self, name: str) -> tuple[str, str] | None:
         """(id, path) of the entry a related id names, following aliases, or None."""
