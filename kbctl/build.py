@@ -65,9 +65,11 @@ def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
 def build(root: Path, config: Config, as_of: dt.date, out: Path,
           channel_names: list[str] | None = None, progress=None) -> BuildResult:
     channels = select_channels(config, channel_names)
-    state = cache.load(root, STATE_NAME, cache.cache_key("state"))
-    found = discover(root)
-    scan = scan_inputs(root, found, state)
+    with stage("state load"):
+        state = cache.load(root, STATE_NAME, cache.cache_key("state"))
+    with stage("scan"):
+        found = discover(root)
+        scan = scan_inputs(root, found, state)
     world = world_digest(root, as_of, state.get("_assets", ()))
     stale = [c for c in channels if not _up_to_date(state, c, world, scan.content, out)]
     if not stale:
@@ -80,6 +82,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     from kbctl.patch import patch_edits, save_seeds
 
     unchanged = [c.name for c in channels if c not in stale]
+    cache.COMPILED_TEMPLATES[:] = [root / cache.CACHE_DIR / "templates"]
     with stage("patch"):
         patched = patch_edits(root, config, out, state, stale, scan, world, as_of)
     if patched is not None:

