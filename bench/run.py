@@ -135,12 +135,12 @@ def bench_hugo(kb: Path, repeat: int) -> dict[str, tuple[float, int]] | None:
 def report(size: int, ours: dict, peers: dict | None) -> None:
     print(f"\n== {size:,} entries ==")
     for name, (wall, peak) in ours.items():
-        print(f"  kbctl {name:<40} {wall:7.2f} s   peak {peak:5d} MiB")
+        print(f"  kbctl {name:<42} {wall:7.2f} s   peak {peak:5d} MiB")
     if not peers:
         print("  (hugo not installed: apt-get install hugo; pip install 'pagefind[extended]')")
         return
     for name, (wall, peak) in peers.items():
-        print(f"  {name:<46} {wall:7.2f} s   peak {peak:5d} MiB")
+        print(f"  {name:<48} {wall:7.2f} s   peak {peak:5d} MiB")
     peer = sum(wall for wall, _ in peers.values())
     ours_site = ours["build help-center (cold)"][0]
     print(f"  ratio kbctl help-center / (hugo + pagefind) = {ours_site / peer:.2f}  (target ≤ 1.5)")
