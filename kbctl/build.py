@@ -218,7 +218,7 @@ class Scan:
 def scan_inputs(root: Path, found, state: dict) -> Scan:
     """Stat every entry file and read only those whose size, time or inode changed: a rebuild
     after one edit reads one file, not 10,000 (git's index idea)."""
-    from kbctl.load.loader import read_entry_file
+    from kbctl.load.discover import read_entry_file
 
     old_stats, old_shas = state.get("_stats", {}), state.get("_shas", {})
     stats, shas, read, changed = {}, {}, {}, []

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kbctl.checks.links import LINKING_KINDS, _carriers
-from kbctl.checks.references import alias_index
-
 
 @dataclass
 class Names:
@@ -28,6 +25,11 @@ class Names:
 
     @classmethod
     def of(cls, kb, as_of) -> Names:
+        # Imported here: every build unpickles a Names with its state, and a no-change build
+        # should not pay for importing the checks (and the Markdown stack under them).
+        from kbctl.checks.links import LINKING_KINDS, _carriers
+        from kbctl.checks.references import alias_index
+
         ids = {alias: entry.path for alias, entry in alias_index(kb).items()}
         ids.update({name: entry.path for name, entry in kb.by_id.items()})
         channels = [c for c in kb.config.channels.values() if c.kind in LINKING_KINDS]

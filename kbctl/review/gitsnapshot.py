@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbctl.errors import UsageError
-from kbctl.load.discover import Found
-from kbctl.load.loader import MAX_FILE_BYTES
+from kbctl.load.discover import MAX_FILE_BYTES, Found
 from kbctl.model import Diagnostic
 from kbctl.rules import rule
 
