@@ -3,17 +3,17 @@ knowledge base.
 
 A full build leaves, per entry, a *seed*: the page's frame (navigation, lists, dates: what
 `entry_page_frame` computed from the maps), the answers its link resolver gave, and its
-category label; the maps themselves; and the search indexes as patchable pieces
+category label; the maps themselves, the sitemap, and the search indexes as patchable pieces
 (kbctl/patch.py decides when a patch applies).
 
 - An edit of an answer's text: the page is its frame plus the new answer, and the indexes
   change in that one document.
-- An edit of a title, summary or questions (the entry's structure kept): the entry's card
-  changes in the maps, wherever it is listed, and lists sorted by title are sorted again.
-  Then the pages that show the card are made again: the entry's own, those listing it
-  (related, backlinks, translations: their frames' lists are recomputed, their answers
-  rendered again from their files), its category's, its tags', its locale's home and the
-  redirects of its former ids.
+- An edit of a restated field (title, summary, questions, tags, related, review dates, links
+  to entries and the web): kbctl/channels/site_restate.py brings the maps up to it and says
+  which pages show the change. They are made again: the entry's own (its frame anew, its new
+  links resolved from the maps), those listing it (their frames' lists recomputed, their
+  answers rendered again from their files), and the navigation pages; tag pages no entry uses
+  any more go, and the sitemap follows.
 """
 
 from __future__ import annotations
@@ -27,31 +27,19 @@ from kbctl.channels import entry_page_path
 from kbctl.channels.replay import NotReplayable, RecordingResolver, ReplayResolver
 from kbctl.channels.site_maps import (
     SAFE_SCHEMES,
-    Card,
     Sitemap,
     SiteMaps,
-    Tag,
-    _card,
-    _card_order,
-    category_path,
-    home_path,
     href,
-    last_reviewed,
-    tag_path,
-    tag_slug,
 )
 from kbctl.channels.site_pages import (
     Page,
     SiteInfo,
-    alias_page,
     answer_values,
-    category_page,
     cross_references,
     entry_page_frame,
-    home_page,
     render_entry_page,
-    tag_page,
 )
+from kbctl.channels.site_restate import Restatement
 from kbctl.channels.site_search import IndexPieces, prepare_entry
 from kbctl.channels.site_strings import block_labels, strings
 from kbctl.model import Entry
@@ -123,11 +111,13 @@ class SitePatch:
         listing: set[str] = set()  # entries whose pages list a restated one
         if restated:
             self.site = self._site()
-            navigation: dict[str, tuple] = {}
+            restatement = Restatement(self.site, self.job.names, self.job.channel.audience_rank, self._sitemap)
             for entry in restated:
-                listing |= self._restate(entry, navigation)
-            for relpath, (make, *args) in sorted(navigation.items()):
+                shown = pickle.loads(self.job.rows.get(f"page/{entry.id}"))[0].get("reviewed_iso")
+                restatement.apply(entry, shown)
+            for relpath, (make, *args) in sorted(restatement.navigation.items()):
                 self._write(relpath, make(self.site, *args))
+            listing, self.removed = restatement.listing, restatement.removed
             self.changed["maps"] = stored_maps(self.site.maps)  # pickled by kbctl/seedstore.py
             if self.sitemap is not None:
                 self._write("sitemap.xml", self.sitemap.text())
@@ -153,113 +143,6 @@ class SitePatch:
         maps: SiteMaps = pickle.loads(self.job.rows.get("maps"))
         maps.taxonomy, maps.nodes = config.taxonomy, config.nodes
         return SiteInfo(config.name, self.job.channel.audience, self.base_url, maps)
-
-    def _restate(self, entry: Entry, navigation: dict[str, tuple]) -> set[str]:
-        """Bring the maps up to the entry's restated fields; note the navigation pages that
-        show them (relpath -> how to make it); return the entries whose pages list it."""
-        maps, locale = self.site.maps, entry.locale
-        new = _card(entry)
-        recarded = maps.cards[entry.id] != new
-        listing = set()
-        if recarded:
-            maps.cards[entry.id] = new
-            listing = self._recard(entry, new, navigation)
-        self._retag(entry, new, recarded, navigation)
-        for other in self._relink(entry):  # their backlinks changed, and so may the top questions
-            listing.add(other)
-            navigation[home_path(maps.cards[other].locale)] = (home_page, maps.cards[other].locale)
-        reviewed = last_reviewed(entry)
-        shown = pickle.loads(self.job.rows.get(f"page/{entry.id}"))[0].get("reviewed_iso")
-        if shown != (reviewed.isoformat() if reviewed else None) and (sitemap := self._sitemap()):
-            sitemap.relastmod(entry_page_path(entry), reviewed)
-        navigation[home_path(locale)] = (home_page, locale)  # its lists and its tag cloud
-        return listing
-
-    def _recard(self, entry: Entry, new: Card, navigation: dict[str, tuple]) -> set[str]:
-        """The entry's new card wherever lists show it (but tag pages: `_retag`)."""
-        maps, locale = self.site.maps, entry.locale
-        listing = {other for other, cards in maps.related.items() if _swap(cards, new)}
-        listing |= {other for other, cards in maps.backlinks.items() if _swap(cards, new, resort=True)}
-        listing |= {other for other, cards in maps.translations.items() if _swap(cards, new)}
-        if entry.category:
-            _swap(maps.direct[(locale, entry.category)], new, resort=True)
-            navigation[category_path(locale, entry.category)] = (
-                category_page, locale, maps.nodes[entry.category])
-        else:
-            _swap(maps.uncategorized[locale], new, resort=True)
-        for alias, card in maps.aliases.items():
-            if card.id == entry.id:
-                maps.aliases[alias] = new
-                navigation[f"{locale}/{alias}/index.html"] = (alias_page, alias, new)
-        return listing
-
-    def _relink(self, entry: Entry) -> set[str]:
-        """The entry's related list and its place in others' backlinks, as kbctl/channels/
-        site_maps.py works them out; return the entries whose backlinks changed."""
-        maps, names, card = self.site.maps, self.job.names, self.site.maps.cards[entry.id]
-        related: dict[str, Card] = {}
-        for name in entry.related:
-            target = (names.resolve(name) or (None,))[0]
-            if target in maps.cards and target != entry.id:
-                related.setdefault(target, maps.cards[target])
-        maps.related[entry.id] = list(related.values())
-        audience = self.job.channel.audience_rank
-        targets = {names.link_target(link) for link in entry.links if link.level <= audience}
-        targets = {target for target in targets | related.keys() if target in maps.cards and target != entry.id}
-        before = {target for target, cards in maps.backlinks.items() if any(c.id == entry.id for c in cards)}
-        for target in before - targets:
-            maps.backlinks[target] = [c for c in maps.backlinks[target] if c.id != entry.id]
-            if not maps.backlinks[target]:
-                del maps.backlinks[target]
-        for target in targets - before:
-            maps.backlinks[target] = sorted([*maps.backlinks.get(target, []), card], key=_card_order)
-        return before ^ targets
-
-    def _retag(self, entry: Entry, new: Card, recarded: bool, navigation: dict[str, tuple]) -> None:
-        """Move the entry's card between tag pages: a tag page no entry uses any more goes,
-        a new tag's page comes. A tag written two ways (one slug for "5G" and "5g": its page
-        shows the way of the first entry by id) is left to the full build."""
-        maps, locale = self.site.maps, entry.locale
-        by_slug = maps.tags.setdefault(locale, {})
-        labels: dict[str, set[str]] = {}
-        for (where, label), slug in maps.tag_slugs.items():
-            if where == locale:
-                labels.setdefault(slug, set()).add(label)
-        before = {slug for slug, tag in by_slug.items() if any(c.id == entry.id for c in tag.cards)}
-        after = {tag_slug(label): label for label in entry.tags}
-        if len(after) != len(set(entry.tags)):
-            raise NotReplayable(f"{entry.path}: two tags with one slug")
-        for slug in before | after.keys():
-            if len(labels.get(slug, ())) > 1 or (slug in after and labels.get(slug, {after[slug]}) != {after[slug]}):
-                raise NotReplayable(f"{entry.path}: tag {slug!r} is written more than one way")
-        for slug in sorted(before | after.keys()):
-            tag = by_slug.get(slug)
-            if slug in before and slug in after:  # still tagged: the card as it is now
-                if not recarded:
-                    continue
-                _swap(tag.cards, new, resort=True)
-            elif slug in before:  # the entry leaves the tag
-                tag.cards = [card for card in tag.cards if card.id != entry.id]
-                if not tag.cards:
-                    del by_slug[slug], maps.tag_slugs[(locale, tag.label)]
-                    self._remove(tag_path(locale, slug))
-                    navigation.pop(tag_path(locale, slug), None)  # another edit may have noted it
-                    continue
-            elif tag is not None:  # the entry joins the tag
-                tag.cards = sorted([*tag.cards, new], key=_card_order)
-            else:  # a tag new to the site
-                tag = by_slug[slug] = Tag(slug, after[slug], [new])
-                maps.tag_slugs[(locale, after[slug])] = slug
-                self.removed.discard(tag_path(locale, slug))  # another edit may have emptied it
-                maps.tags[locale] = by_slug = dict(sorted(by_slug.items()))
-                if sitemap := self._sitemap():
-                    sitemap.add(tag_path(locale, slug), None, {})
-            navigation[tag_path(locale, slug)] = (tag_page, locale, tag)
-
-    def _remove(self, relpath: str) -> None:
-        self.removed.add(relpath)
-        if sitemap := self._sitemap():
-            sitemap.remove(relpath)
 
     def _entry_page(self, entry: Entry, retitled: bool, listing: bool) -> None:
         frame, seen, category, weights = pickle.loads(self.job.rows.get(f"page/{entry.id}"))
@@ -315,18 +198,6 @@ class SitePatch:
 
     def _write(self, relpath: str, text: str) -> None:
         self.files[relpath] = text.encode("utf-8")
-
-
-def _swap(cards: list[Card], new: Card, resort: bool = False) -> bool:
-    """Replace the card of `new`'s entry in a list (sorted again by title if asked)."""
-    found = False
-    for at, card in enumerate(cards):
-        if card.id == new.id:
-            cards[at] = new
-            found = True
-    if found and resort:
-        cards.sort(key=_card_order)
-    return found
 
 
 def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
