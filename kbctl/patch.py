@@ -1,12 +1,13 @@
 """Rebuilding after edits that keep entries' structure, without loading the knowledge base.
 
 Most edits change what an answer says, or an entry's title, summary, questions, tags, related
-list, review dates or owner: no link, heading, category, block, visibility or channel moves.
-Such an edit leaves the entry's *structure* (kbctl/load/interface.py) as it was, and with it
-which channels, categories, menus and link graphs hold each entry, and every finding of
-validate but those about the changed fields, which are checked again here (`recheck`:
-duplicate-question, the spoken summary's ivr checks, unknown-owner, and broken-reference and
-cross-visibility-link of `related`; a finding sends the build the full way). So when
+list, review dates, owner or links to entries and the web: no heading, category, block, file
+link, visibility or channel moves. Such an edit leaves the entry's *structure*
+(kbctl/load/interface.py) as it was, and with it which channels, categories and menus hold
+each entry, and every finding of validate but those about the changed fields, which are
+checked again here (`recheck`: duplicate-question, the spoken summary's ivr checks,
+unknown-owner, broken-reference, broken-link and cross-visibility-link; a finding sends the
+build the full way). So when
 
   - the only changes since the last build are entries' bytes (no file added or removed; the
     same kbctl, date, config, templates, git HEAD and linked files),

@@ -10,7 +10,6 @@ and belong to one `key` (kbctl's code, the templates); rows of another key are n
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -75,51 +74,43 @@ class SeedStore:
 
 
 def update_later(root: Path, channel: str, rows: dict[str, object]) -> None:
-    """Write a patch's rows of one channel from a forked child, so that the build goes on
-    without waiting for them (pickling and storing a search index and the maps: 0.1 s per
-    site at 10,000 entries).
-
-    The child holds the channel's lock until it is done, and the next build waits for the lock
-    before it reads (`wait_for_writer`). Rows that never arrive (the child killed) leave the
-    channel's `content` row behind the build state's, and the next build is a full one; so do
-    rows written for a patch whose output never got committed.
-    Where fork is unavailable, or with KBCTL_SYNC_CACHE set, the rows are written here."""
-    lock = _lock_file(root, channel)
-    if lock is None or not hasattr(os, "fork") or os.environ.get("KBCTL_SYNC_CACHE"):
-        _write_rows(root, channel, rows)
-        if lock is not None:
-            lock.close()
-        return
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    if os.fork() == 0:  # the child: write, then leave without running the parent's exit code
-        try:
-            _write_rows(root, channel, rows)
-        finally:
-            os._exit(0)
-    lock.close()  # the child's copy keeps the lock until it exits
+    """Write a patch's rows of one channel from a forked child (kbctl/cache.py
+    `write_pending`), so that the build goes on without waiting for them (pickling and storing
+    a search index and the maps: 0.1 s per site at 10,000 entries). Rows that never arrive (the
+    child killed), or arrive for a patch whose output never got committed, leave the channel's
+    `content` row other than the build state's: the next build is a full one."""
+    _queue(root, channel, lambda store: store.update(channel, rows))
+    cache.write_pending()
 
 
 def replace_later(root: Path, channel: str, key: str, rows: Callable[[], Iterable[tuple[str, bytes]]]) -> None:
     """Queue the channel's rows of a full build for the build's forked writer (kbctl/cache.py
-    `write_pending`), under the channel's lock: the next build waits for them before it
-    reads. Rows that never arrive leave no `content` row of the build state's: the next edit
-    takes the full build."""
+    `write_pending`). Rows that never arrive leave no `content` row of the build state's: the
+    next edit takes the full build."""
+    _queue(root, channel, lambda store: store.replace_channel(channel, key, rows()))
+
+
+def _queue(root: Path, channel: str, write: Callable[[SeedStore], None]) -> None:
+    """Queue a write of the channel's rows under its lock: the writer keeps the lock until it
+    is done, and the next build waits for it before it reads (`wait_for_writer`)."""
     lock = _lock_file(root, channel)
     if lock is not None:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a patch's writer of this channel finishes first
-    cache.later(lambda: _replace_rows(root, channel, key, rows), holding=lock)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # an earlier writer of this channel finishes first
+    cache.later(lambda: _with_store(root, write), holding=lock)
 
 
-def _replace_rows(root: Path, channel: str, key: str, rows) -> None:
+def _with_store(root: Path, write: Callable[[SeedStore], None]) -> None:
+    """Write through a store of this process's own; a store damaged inside is started again,
+    once; one that cannot be written is left (the next edit takes the full build)."""
     for _attempt in range(2):
         try:
             store = SeedStore(root)
             try:
-                store.replace_channel(channel, key, rows())
+                write(store)
                 return
             finally:
                 store.close()
-        except sqlite3.DatabaseError:  # damaged inside: start the store again, once
+        except sqlite3.DatabaseError:
             discard(root)
         except (OSError, sqlite3.Error):
             return
@@ -142,17 +133,6 @@ def _lock_file(root: Path, channel: str):
         return open(root / CACHE_DIR / f"{FILE_NAME}.{name}.lock", "a+b")
     except OSError:
         return None
-
-
-def _write_rows(root: Path, channel: str, rows: dict[str, object]) -> None:
-    try:
-        store = SeedStore(root)
-        try:
-            store.update(channel, rows)
-        finally:
-            store.close()
-    except (OSError, sqlite3.Error):
-        pass  # the channel's content row stays behind: the next build is a full one
 
 
 def _removed(path: Path) -> Path:
