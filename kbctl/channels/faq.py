@@ -67,16 +67,19 @@ def faq_file(locale: str, records: list[str]) -> str:
     serialized one by one (`record_json`), so that one can change without the others."""
     if not records:
         return json.dumps({"locale": locale, "entries": []}, ensure_ascii=False, indent=2) + "\n"
-    head = json.dumps({"locale": locale}, ensure_ascii=False, indent=2)[:-2]
-    return f'{head},\n  "entries": [\n' + ",\n".join(records) + "\n  ]\n}\n"
+    return _head(locale) + ",\n".join(records) + "\n  ]\n}\n"
+
+
+def _head(locale: str) -> str:
+    """The file's text before its first record."""
+    return json.dumps({"locale": locale}, ensure_ascii=False, indent=2)[:-2] + ',\n  "entries": [\n'
 
 
 def record_spans(locale: str, records: list[str]) -> list[tuple[int, int]]:
     """Where each record's bytes lie in `faq_file(locale, records)` encoded."""
     if not records:
         return []
-    head = json.dumps({"locale": locale}, ensure_ascii=False, indent=2)[:-2]
-    at = len(f'{head},\n  "entries": [\n'.encode())
+    at = len(_head(locale).encode())
     spans = []
     for text in records:
         size = len(text.encode("utf-8"))
@@ -98,8 +101,8 @@ def record_text(ctx, pages: SitePages, entry: Entry) -> tuple[str, dict]:
 
 @dataclass
 class FaqSeeds:
-    """What a full build leaves for answer-text edits (rows of kbctl/seedstore.py): where
-    each record lies in its file, and the answers its links were given."""
+    """What a full build leaves for patches (rows of kbctl/seedstore.py): where each record
+    lies in its file, and the answers its links were given."""
 
     audience_rank: int
     spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # locale -> byte spans
