@@ -1,4 +1,7 @@
-.PHONY: install test lint bench golden build
+.PHONY: install test test-lowest lint typecheck bench golden build
+
+PYTHON ?= python3
+LOWEST_VENV ?= .venv-lowest
 
 install:
 	pip install -e '.[test]'
@@ -6,9 +9,21 @@ install:
 test:
 	python -m pytest
 
+# The suite against the lowest versions pyproject.toml allows (uv's lowest-direct resolution),
+# in a virtual environment of its own made anew each time; uv comes from PyPI into it first.
+test-lowest:
+	rm -rf $(LOWEST_VENV)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/pip install --quiet uv
+	VIRTUAL_ENV=$(LOWEST_VENV) $(LOWEST_VENV)/bin/uv pip install --quiet --resolution lowest-direct -e '.[test]'
+	$(LOWEST_VENV)/bin/python -m pytest
+
 lint:
-	ruff check kbctl tests bench
+	ruff check .
 	actionlint .github/workflows/*.yml
+
+typecheck:
+	mypy
 
 bench:
 	python bench/run.py
