@@ -93,7 +93,9 @@ def main(argv: list[str] | None = None) -> None:
         print("kbctl: aborted", file=sys.stderr)
         code = 130
     except KbctlError as exc:
-        print(f"kbctl: error: {exc}", file=sys.stderr)
+        from kbctl.report.text import visible  # the message may quote kbctl.yaml or a file
+
+        print(f"kbctl: error: {visible(exc)}", file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
         print("kbctl: interrupted", file=sys.stderr)
@@ -103,7 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, said as one line
         if debug:
             traceback.print_exc()
-        summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        from kbctl.report.text import visible
+
+        summary = visible(f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
         print(f"kbctl: internal error ({summary}); this is a bug — run with --debug for details",
               file=sys.stderr)
         code = EXIT_INTERNAL

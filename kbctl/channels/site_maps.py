@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import quote
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from kbctl.channels import entry_page_path
 from kbctl.checks.links import link_target
@@ -285,12 +286,21 @@ class Sitemap:
         return "\n".join(['<?xml version="1.0" encoding="UTF-8"?>', urlset, *elements, "</urlset>"]) + "\n"
 
     def _element(self, relpath: str, lastmod: str | None, alternates: dict[str, str]) -> str:
-        lines = [f"  <url><loc>{escape(self.url(relpath))}</loc>"]
+        lines = [f"  <url><loc>{escape(_url_chars(self.url(relpath)))}</loc>"]
         if lastmod:
             lines.append(f"    <lastmod>{lastmod}</lastmod>")
         if len(alternates) > 1:  # hreflang alternates: the page itself and its translations
             for locale, path in sorted(alternates.items()):
-                lines.append(f'    <xhtml:link rel="alternate" hreflang="{escape(locale)}" '
-                             f'href="{escape(self.url(path))}"/>')
+                lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(locale)} '
+                             f'href={quoteattr(_url_chars(self.url(path)))}/>')
         lines.append("  </url>")
         return "\n".join(lines)
+
+
+# A URL holds no controls or spaces: percent-encoded, as a browser sends them (base_url comes
+# from kbctl.yaml, which may hold any character; XML could not hold most controls at all).
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _url_chars(url: str) -> str:
+    return _NOT_IN_URL.sub(lambda found: quote(found.group()), url)

@@ -1,13 +1,16 @@
 """VoiceXML 2.1 documents built as element trees, so every text and attribute is escaped.
 
 Content (titles, scripts, the operator address) only ever becomes element text or attribute
-values through ElementTree; it can never become markup, whatever characters it holds.
+values through ElementTree; it can never become markup, whatever characters it holds. The
+characters XML cannot hold at all (most controls), which ElementTree would write as they are,
+become U+FFFD, so every document parses.
 SSML elements (`<break>`, `<say-as>`) and grammars live in the VoiceXML namespace, as the
 W3C schema requires.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -17,6 +20,8 @@ NS = "http://www.w3.org/2001/vxml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 OPTION_PAUSE = "300ms"
 RETRIES = 3  # the third silence or wrong key in a row gives up (operator, or goodbye)
+# Not a Char of XML 1.0, not even as a character reference; lone surrogates cannot be UTF-8.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def element(parent: ET.Element, name: str, attrs: dict[str, str] | None = None) -> ET.Element:
@@ -33,7 +38,7 @@ def document(lang: str) -> ET.Element:
 def to_xml(root: ET.Element) -> str:
     """The document as text: declaration, two-space indentation, a final newline."""
     ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode")
+    body = _NOT_IN_XML.sub("\ufffd", ET.tostring(root, encoding="unicode"))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 

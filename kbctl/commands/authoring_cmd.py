@@ -75,6 +75,7 @@ def fmt(
     from kbctl.authoring.files import shown
     from kbctl.authoring.fmt import entry_files, format_files
     from kbctl.cli import STATE
+    from kbctl.report.text import visible
     from kbctl.session import locate
 
     root = None if paths else locate(STATE.root)
@@ -83,9 +84,9 @@ def fmt(
     problems = [r for r in results if r.problem]
     for result in changed:
         verb = "would reformat" if check else "formatted"
-        print(f"{verb} {shown(result.path)}: {', '.join(result.changes)}")
+        print(f"{verb} {visible(shown(result.path))}: {', '.join(result.changes)}")
     for result in problems:
-        print(f"{shown(result.path)}: {result.problem} (left as it is)")
+        print(f"{visible(shown(result.path))}: {visible(result.problem)} (left as it is)")
     print(f"{len(changed)} of {len(results)} files {'would change' if check else 'changed'}"
           + (f", {len(problems)} could not be formatted" if problems else ""))
     return 1 if problems or (check and changed) else 0

@@ -40,14 +40,23 @@ def register(app: typer.Typer) -> None:
             raise
         warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
         for name in result.unchanged:
-            console.print(f"[green]✔[/] {name}: up to date → {_shown(target / name)}")
+            console.print(_done(name, f"up to date → {_shown(target / name)}"))
         for name, count in result.patched.items():
-            console.print(f"[green]✔[/] {name}: {count} files updated in place → {_shown(target / name)}")
+            console.print(_done(name, f"{count} files updated in place → {_shown(target / name)}"))
         for name, count in result.written.items():
-            console.print(f"[green]✔[/] {name}: {count} files → {_shown(target / name)}")
+            console.print(_done(name, f"{count} files → {_shown(target / name)}"))
         if warnings:
             console.print(f"[yellow]![/] {warnings} warnings (kbctl validate shows them)")
         return 0
+
+
+def _done(name: str, what: str):
+    """A channel's line: plain text after the mark, so a `[` in a folder name is no markup."""
+    from rich.text import Text
+
+    from kbctl.report.text import visible
+
+    return Text.assemble(("✔", "green"), f" {visible(name)}: {visible(what)}")
 
 
 def _progress(console):

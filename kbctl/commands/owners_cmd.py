@@ -38,8 +38,10 @@ def owners(
 def _print_table(kb) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from kbctl.authoring.codeowners import owner_rows
+    from kbctl.report.text import visible
 
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("owner", "name", "github"):
@@ -47,7 +49,9 @@ def _print_table(kb) -> None:
     table.add_column("published/total", justify="right")
     for row in owner_rows(kb):
         name = row.name if row.configured else "(not in kbctl.yaml)"
-        table.add_row(row.key, name, row.github or "-", f"{row.published}/{row.total}")
+        # Text, not str: a name from kbctl.yaml is shown as written, never read as markup
+        cells = [Text(visible(value)) for value in (row.key, name, row.github or "-")]
+        table.add_row(*cells, f"{row.published}/{row.total}")
     Console(highlight=False, soft_wrap=True).print(table)
 
 

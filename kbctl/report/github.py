@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from kbctl.report.text import visible
+
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as the runner unescapes it: a line break in it stays in
+    the annotation and never starts a line of the log (where `::` would be a command). The
+    other controls are shown as escapes, as in the text format: the log renders colours."""
+    return visible(str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

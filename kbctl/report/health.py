@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from kbctl.report import Summary
-from kbctl.report.markdown import cell
-from kbctl.report.text import STYLE, summary_line
+from kbctl.report.markdown import cell, code
+from kbctl.report.text import STYLE, summary_line, visible
 
 _MARK = {"error": "✖", "warning": "!", "info": "·"}
 _ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
@@ -84,11 +84,11 @@ def _summary(report) -> Summary:
 # -- text ----------------------------------------------------------------------------------
 def write_text(report, out: TextIO) -> None:
     console = Console(file=out, highlight=False, soft_wrap=True)
-    console.print(Text(f"Knowledge health of {report.config.name}, as of {report.as_of}",
+    console.print(Text(f"Knowledge health of {visible(report.config.name)}, as of {report.as_of}",
                        style="bold"))
     console.print()
     for owner, findings in groups(report):
-        header = Text(owner_label(report, owner), style="bold underline")
+        header = Text(visible(owner_label(report, owner)), style="bold underline")
         header.append(f"   {rule_counts(findings)}", style="dim")
         console.print(header)
         for finding in findings:
@@ -105,9 +105,9 @@ def _text_row(finding) -> Text:
     row = Text(f"  {_MARK[diag.severity.value]} ", style=style)
     row.append(f"{diag.rule:<21}", style=style)
     # The message already says the due date and how late; the row says which entry.
-    row.append(f"{diag.entry or ''}  ", style="magenta")
-    row.append(_where(diag), style="dim")
-    row.append(f"\n      {diag.message}")
+    row.append(f"{visible(diag.entry or '')}  ", style="magenta")
+    row.append(visible(_where(diag)), style="dim")
+    row.append(f"\n      {visible(diag.message)}")
     return row
 
 
@@ -122,12 +122,21 @@ def write_markdown(report, out: TextIO) -> None:
     lines += [headline, "",
               f"{summary.errors} errors · {summary.warnings} warnings · {summary.infos} notes", ""]
     for owner, findings in groups(report):
-        lines += [f"### {cell(owner_label(report, owner))}", "", rule_counts(findings), ""]
+        lines += [f"### {_owner_heading(report, owner)}", "", rule_counts(findings), ""]
         lines += _table(findings)
         lines.append("")
     if not report.findings:
         lines.append("No findings: every entry is healthy. ✅")
     out.write("\n".join(lines).rstrip() + "\n")
+
+
+def _owner_heading(report, owner: str | None) -> str:
+    """The owner group's heading: text, but for the owner's GitHub handle from kbctl.yaml,
+    which stays a mention so that the tracking issue notifies whoever must act."""
+    known = report.config.owners.get(owner) if owner is not None else None
+    if known is None or not known.github:
+        return cell(owner_label(report, owner))
+    return f"{cell(f'{owner} — {known.name}')} (@{cell(known.github.removeprefix('@'))})"
 
 
 def _counted(findings) -> list[tuple[str, int]]:
@@ -139,14 +148,14 @@ def _table(findings) -> list[str]:
             "|---|---|---|---|---|---|"]
     for finding in findings:
         diag = finding.diagnostic
-        entry = f"`{diag.entry}` {cell(finding.title)}" if diag.entry else ""
+        entry = f"{code(diag.entry)} {cell(finding.title)}" if diag.entry else ""
         overdue = str(finding.overdue) if finding.overdue is not None else ""
         if finding.never_reviewed:
             overdue = "never reviewed"
         elif finding.overdue is not None and finding.overdue <= 0:
             overdue = when(finding)
         rows.append(
-            f"| {entry.strip()} | `{cell(_where(diag))}` | {_ICON[diag.severity.value]} "
-            f"`{diag.rule}` | {finding.due or ''} | {overdue} | {cell(diag.message)} |")
+            f"| {entry.strip()} | {code(_where(diag))} | {_ICON[diag.severity.value]} "
+            f"{code(diag.rule)} | {finding.due or ''} | {overdue} | {cell(diag.message)} |")
     return rows
 

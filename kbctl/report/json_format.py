@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 
+from kbctl.report.text import INVISIBLE
+
+# json escapes C0 controls itself (and indents with newlines); DEL, C1 controls, the line
+# separators and bidi controls it leaves raw, where a terminal would act on them.
+_RAW = {point: f"\\u{point:04x}" for point in INVISIBLE if point > 0x1F}
+
 
 def payload(diagnostics, summary) -> dict:
     return {
@@ -19,5 +25,9 @@ def payload(diagnostics, summary) -> dict:
 
 
 def write(diagnostics, summary, out) -> None:
-    json.dump(payload(diagnostics, summary), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    dump(payload(diagnostics, summary), out)
+
+
+def dump(data, out) -> None:
+    """`data` as indented JSON that keeps non-ASCII text readable and controls escaped."""
+    out.write(json.dumps(data, ensure_ascii=False, indent=2).translate(_RAW) + "\n")

@@ -3,15 +3,15 @@ comment)."""
 
 from __future__ import annotations
 
-import json
 from itertools import groupby
 from typing import TextIO
 
 from kbctl.model import Diagnostic, Severity
-from kbctl.report import Summary
+from kbctl.report import Summary, json_format
 from kbctl.report import github as gh
 from kbctl.report import text as text_report
-from kbctl.report.markdown import table
+from kbctl.report.markdown import cell, code, table
+from kbctl.report.text import visible
 from kbctl.review.core import Change, Review
 
 EFFECT_MARK = {"added": "✚", "changed": "✎", "removed": "✖"}
@@ -55,8 +55,7 @@ def summary(result: Review) -> dict:
 
 
 def write_json(result: Review, out: TextIO) -> None:
-    json.dump(payload(result), out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    json_format.dump(payload(result), out)
 
 
 # -- github ----------------------------------------------------------------------------------
@@ -68,11 +67,12 @@ def write_github(result: Review, out: TextIO) -> None:
     out.write(f"kbctl review: {_headline(result)}\n")
 
 
-def _span(result: Review, quote: str = "") -> str:
-    """`base → head`, and the merge base where the change is counted from there."""
-    span = f"{quote}{result.base[:12]}{quote} → {quote}{result.head[:12]}{quote}"
+def _span(result: Review, shown=visible) -> str:
+    """`base → head`, and the merge base where the change is counted from there; `shown`
+    writes each commit for the format."""
+    span = f"{shown(result.base[:12])} → {shown(result.head[:12])}"
     if result.merge_base not in ("", result.base):
-        span += f" (changes counted from their merge base {quote}{result.merge_base[:12]}{quote})"
+        span += f" (changes counted from their merge base {shown(result.merge_base[:12])})"
     return span
 
 
@@ -114,7 +114,7 @@ def write_text(result: Review, out: TextIO) -> None:
         line.append(f"{row[2]:<{widths[2]}}  ", style="dim")
         line.append(row[3] or "(no channel output changes)")
         if change.widens:
-            line.append("  ⚠ widens: " + "; ".join(change.reasons), style="bold red")
+            line.append("  ⚠ widens: " + visible("; ".join(change.reasons)), style="bold red")
         console.print(line)
     if not result.changes:
         console.print("No entries changed.")
@@ -124,15 +124,15 @@ def write_text(result: Review, out: TextIO) -> None:
         console.print()
         console.print(Text("Health of the changed entries (for information):", style="bold"))
         for path, group in groupby(result.health, key=lambda d: d.path or "(knowledge base)"):
-            console.print(Text(path, style="bold underline"))
+            console.print(Text(visible(path), style="bold underline"))
             for diag in group:
                 console.print(Text(f"  {diag.line or '-':>5}  {diag.severity.value:<8}"
-                                   f"{diag.rule:<22}{diag.message}"))
+                                   f"{diag.rule:<22}{visible(diag.message)}"))
 
 
 def _text_row(change: Change) -> tuple[str, str, str, str]:
-    entry = f"{change.old_id} → {change.id}" if change.old_id else (change.id or "?")
-    path = f"{change.old_path} → {change.path}" if change.old_path else change.path
+    entry = visible(f"{change.old_id} → {change.id}" if change.old_id else (change.id or "?"))
+    path = visible(f"{change.old_path} → {change.path}" if change.old_path else change.path)
     channels = ", ".join(f"{EFFECT_MARK[e]} {n}" for n, e in sorted(change.effects.items()))
     status = change.status + (" (kbctl.yaml)" if change.via_config else "")
     return status, entry, path, channels
@@ -141,7 +141,7 @@ def _text_row(change: Change) -> tuple[str, str, str, str]:
 # -- markdown --------------------------------------------------------------------------------
 def write_markdown(result: Review, out: TextIO) -> None:
     lines = [f"## kbctl review: {_md_headline(result)}", "",
-             f"{_span(result, '`')} · as of {result.as_of}", ""]
+             f"{_span(result, code)} · as of {result.as_of}", ""]
     widening = [c for c in result.changes if c.widens]
     if widening:
         lines += ["### ⚠ Widened audience", ""]
@@ -196,15 +196,3 @@ def _problems(result: Review) -> list[str]:
     if result.health:
         lines += ["### Health of changed entries (for information)", "", *table(result.health), ""]
     return lines
-
-
-def cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-
-
-def code(text: str) -> str:
-    """A Markdown code span safe inside a table cell, whatever the text holds."""
-    text = cell(text)
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
