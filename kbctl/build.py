@@ -96,14 +96,23 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     if assets != list(state.get("_assets", ())):
         world = world_digest(root, as_of, assets)
     written: dict[str, int] = {}
-    for channel in stale:
-        reusable = _intact_output(state, channel, out)
-        with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-            with renderings(root, channel):
-                written[channel.name], seeds = build_channel(kb, channel, as_of, out, reusable)
-            with stage("seeds save"):
-                save_seeds(root, channel, seeds, scan.content)
-        cache.write_pending()  # per channel: its renderings are not kept while the next builds
+    staged: list[tuple[Channel, Path]] = []
+    try:
+        for channel in stale:
+            reusable = _intact_output(state, channel, out)
+            with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
+                with renderings(root, channel):
+                    staging, written[channel.name], seeds = stage_channel(kb, channel, as_of, out, reusable)
+                    staged.append((channel, staging))
+                with stage("seeds save"):
+                    save_seeds(root, channel, seeds, scan.content)
+            cache.write_pending()  # per channel: its renderings are not kept while the next builds
+    except BaseException:
+        for _, staging in staged:  # a refusal in any channel (kbctl/leakguard.py) writes none
+            discard(staging)
+        raise
+    for channel, staging in staged:
+        swap_in(staging, out / channel.name, trash=kb.root / cache.CACHE_DIR / "trash")
         state[channel.name] = _channel_record(channel, world, scan.content, out)
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
                  _interfaces={e.path: e.interface for e in kb.entries},
@@ -167,9 +176,11 @@ def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
     return ChannelContext(kb, kb.config, channel, as_of, entries, reusable_output=reusable)
 
 
-def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
-                  reusable: Path | None = None) -> tuple[int, object]:
-    """Write the channel; return its number of files and its seeds (kbctl/patch.py)."""
+def stage_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
+                  reusable: Path | None = None) -> tuple[Path, int, object]:
+    """Write the channel beside its output folder; return that staging folder, its number of
+    files and its seeds. `build` swaps every channel in only once all are made: a channel
+    refused late must leave the output as it was."""
     try:
         staging = staging_folder(out, channel.name)
     except OSError as exc:
@@ -183,8 +194,7 @@ def build_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path
     except BaseException:
         discard(staging)
         raise
-    swap_in(staging, out / channel.name, trash=kb.root / cache.CACHE_DIR / "trash")
-    return len(writer.files), seeds
+    return staging, len(writer.files), seeds
 
 
 def _git_dates(root: Path):

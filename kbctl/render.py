@@ -1,8 +1,10 @@
 """Shared rendering: an entry's Markdown for one audience, to HTML and to plain text.
 
-Security lives here: blocks above the audience are cut from the *source* before parsing, so
-their text never reaches a renderer; raw HTML is dropped; links to entries the channel does
-not carry become plain text.
+Security lives here: blocks above the audience are cut from the token stream right after the
+block parse (the parse that found them for the checks: kbctl/load/body.py), before any inline
+parsing, so their text never reaches a renderer, and kbctl/leakguard.py checks every page's
+tokens on their way out; raw HTML is dropped; links to entries the channel does not carry
+become plain text.
 """
 
 from __future__ import annotations
@@ -18,19 +20,23 @@ import mdit_py_plugins
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
+from kbctl import leakguard
 from kbctl.load.body import classify
 from kbctl.markdown import (
-    RESTRICTED_BLOCK_CLOSE,
+    AUDIENCE,
+    RestrictedContentOnPage,
     fast_page_html,
     fast_version,
     parser,
-    restricted_block_open,
     slugify,
 )
-from kbctl.model import RESTRICTED_BLOCKS, VISIBILITY_RANK, Entry, Link
+from kbctl.model import Entry, Link
 
 # Given the link as written, return the URL to emit, or None to show the text unlinked.
 LinkResolver = Callable[[Link], "str | None"]
+# Given the tokens a page is about to be made of (None: HTML of a source without blocks),
+# raise if they carry what the page's audience may not see.
+PageCheck = Callable[["list[Token] | None"], None]
 
 
 @dataclass(frozen=True)
@@ -40,44 +46,51 @@ class Rendered:
     linked_ids: tuple[str, ...]  # entries this rendering links to (as carried)
 
 
-def audience_source(entry: Entry, audience_rank: int) -> str:
-    """The body as a reader of `audience_rank` may see it: higher blocks and ivr scripts cut."""
-    parts: list[str] = []
-    for name, text in entry.segments:
-        if name is None:
-            parts.append(text)
-        elif name in RESTRICTED_BLOCKS and VISIBILITY_RANK[name] <= audience_rank:
-            parts.append(f"\n::: {name}\n{text}\n:::\n")
-        # ivr scripts and unknown blocks never reach a page
-    return "\n".join(parts)
-
-
-
-def render_markdown(source: str, entry_path: str, resolve: LinkResolver, env: dict | None = None) -> Rendered:
-    """The answer HTML, its plain text and the entries it links to.
+def render_markdown(source: str, entry_path: str, resolve: LinkResolver, env: dict | None = None,
+                    audience_rank: int = 0, check: PageCheck | None = None) -> Rendered:
+    """The answer HTML, its plain text and the entries it links to, for a reader of
+    `audience_rank`: `:::` blocks above it, and ivr scripts, are cut from the parse.
 
     markdown-it-py defines the output. Where markdown-it.rs is installed and the source has
-    only constructs on which the two agree byte for byte (`_fast_parts`), the output is made
-    from markdown-it.rs' HTML instead, four to five times faster (rendering was two thirds of
-    a page's cost in a cold site build). tests/test_render_fast.py holds the two paths equal."""
-    parts = _fast_parts(source, env) if _fast_page_html is not None else None
-    if parts is not None:
-        return _render_fast(parts, entry_path, resolve, env)
-    return _render_markdown_it(source, entry_path, resolve, env)
+    only constructs on which the two agree byte for byte (`_fast_path_fits`: no `:::` block
+    among them), the output is made from markdown-it.rs' HTML instead, four to five times
+    faster (rendering was two thirds of a page's cost in a cold site build).
+    tests/test_render_fast.py holds the two paths equal. `check` sees the tokens a page is
+    made of (None: the fast path's HTML, of a source without blocks) before it is made."""
+    html = _fast_page(source, env) if _fast_page_html is not None else None
+    if html is not None:
+        if check is not None:
+            check(None)
+        return _render_fast(source, html, entry_path, resolve)
+    return _render_markdown_it(source, entry_path, resolve, env, audience_rank, check)
 
 
-def _render_markdown_it(source: str, entry_path: str, resolve: LinkResolver, env: dict | None) -> Rendered:
-    # The container rules are tried on every line; register them only where a block is.
+def _render_markdown_it(source: str, entry_path: str, resolve: LinkResolver, env: dict | None,
+                        audience_rank: int = 0, check: PageCheck | None = None) -> Rendered:
+    # The container rule is tried on every line; register it only where a block may be.
     md = parser(html=True, restricted_blocks=":::" in source)
-    env = dict(env or {})
-    tokens = md.parse(source, env)
+    env = {**(env or {}), AUDIENCE: audience_rank}
+    tokens = md.parse(source, env)  # blocks above the audience are cut here (kb_cut_blocks)
     linked: list[str] = []
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = _resolve_links(token.children, entry_path, resolve, linked)
     tokens = [t for t in tokens if t.type != "html_block"]
+    if check is not None:
+        check(tokens)
     html = md.renderer.render(tokens, md.options, env)
     return Rendered(html=html, text=plain_text(tokens), linked_ids=tuple(linked))
+
+
+def _rendering(entry: Entry, audience_rank: int, resolve: LinkResolver, env: dict | None) -> Rendered:
+    """The entry's body for the audience, checked on its way (kbctl/leakguard.py)."""
+    def check(tokens):
+        leakguard.check_page(entry, audience_rank, tokens)
+
+    try:
+        return render_markdown(entry.body, entry.path, resolve, env, audience_rank, check)
+    except RestrictedContentOnPage as found:
+        leakguard.refuse(entry, audience_rank, f"a '::: {found}' block")
 
 
 def render_entry(entry: Entry, audience_rank: int, resolve: LinkResolver, env: dict | None = None) -> Rendered:
@@ -85,11 +98,11 @@ def render_entry(entry: Entry, audience_rank: int, resolve: LinkResolver, env: d
     the same link targets. Every link is resolved either way (resolvers may record assets)."""
     targets = tuple(resolve(classify(entry.path, link.raw, 0, 0)) for link in entry.links)
     if not entry.content_hash:  # not loaded from a file: nothing identifies it across runs
-        return render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
+        return _rendering(entry, audience_rank, resolve, env)
     key = _cache_key(entry, audience_rank, targets, env)
-    found = RENDER_CACHE.get(key)
+    found = RENDER_CACHE.get(key)  # made by this code (the cache is keyed on it), so checked
     if found is None:
-        found = render_markdown(audience_source(entry, audience_rank), entry.path, resolve, env)
+        found = _rendering(entry, audience_rank, resolve, env)
         RENDER_CACHE[key] = found
         _FRESH.add(key)
     _USED.add(key)
@@ -416,62 +429,13 @@ def _code_spans_agree(source: str) -> bool:
     return True
 
 
-# A restricted block as `audience_source` writes it: its marker lines at the margin.
-_BLOCK_OPENER = re.compile(r"::: (customer|partner|internal)")
+def _fast_page(source: str, env: dict | None) -> str | None:
+    """markdown-it.rs' HTML of the source where the fast path can render it, else None.
 
-
-def _fast_parts(source: str, env: dict | None) -> list[tuple[str | None, str, str]] | None:
-    """The source as (block name or None, text, markdown-it.rs' HTML of the text) where the
-    fast path can render it, else None.
-
-    `:::` blocks are rendered part by part, which is what markdown-it-py does where each
-    marker line stands between blank lines: text before a block ends at the blank line, the
-    block's content is parsed up to its closing line as a document of its own (no reference
-    definitions, which would be shared, get here), and the text after starts afresh. Only a
-    fence could run on across the markers (an open one takes them as code), so a source with
-    blocks and fences is left to markdown-it-py, as is any other `:::` (nested, unclosed,
-    indented, with more after the name, or not between blank lines).
-    """
-    if ":::" in source:
-        split = _split_blocks(source)
-        if split is None:
-            return None
-    else:
-        split = [(None, source)]
-    parts = []
-    for name, text in split:
-        html = _fast_html(text) if _fast_path_fits(text, env) else None
-        if html is None:
-            return None
-        parts.append((name, text, html))
-    return parts
-
-
-def _split_blocks(source: str) -> list[tuple[str | None, str]] | None:
-    """Text and blocks, as `_fast_parts` describes them; None for a source it leaves alone."""
-    if "```" in source or "~~~" in source:
-        return None
-    lines = source.split("\n")
-    split: list[tuple[str | None, str]] = []
-    start = 0
-    name = None
-    for index, line in enumerate(lines):
-        if ":::" not in line:
-            continue
-        opener = _BLOCK_OPENER.fullmatch(line)
-        if (name is None) == (opener is None) or (name is not None and line != ":::"):
-            return None  # nested, stray, or not a marker as audience_source writes them
-        if opener and index and lines[index - 1].strip(" "):
-            return None  # no blank line before the block
-        if not opener and index + 1 < len(lines) and lines[index + 1].strip(" "):
-            return None  # nor after it
-        split.append((name, "\n".join(lines[start:index])))
-        start = index + 1
-        name = opener.group(1) if opener else None
-    if name is not None:
-        return None
-    split.append((None, "\n".join(lines[start:])))
-    return split
+    A source with `:::` is left to markdown-it-py (`_EXCLUDED_MARKERS`): only its container
+    rule reads blocks, and the cut must be made on the blocks the checks found, which are
+    that rule's (kbctl/load/body.py)."""
+    return _fast_html(source) if _fast_path_fits(source, env) else None
 
 
 def _fast_html(source: str) -> str | None:
@@ -503,35 +467,22 @@ _LINK_TAGS = re.compile(r'<a href="([^"]*)"((?: title="[^"]*")?)>|</a>')
 _SCRIPT_BEFORE = re.compile(r"(?i)(?:javascript|vbscript)\Z")
 
 
-def _render_fast(parts: list[tuple[str | None, str, str]], entry_path: str, resolve: LinkResolver,
-                 env: dict | None) -> Rendered:
-    """`_render_markdown_it`'s output, from markdown-it.rs' HTML of the source's parts."""
-    heading_ids = _HeadingIds()  # numbered across the page
+def _render_fast(source: str, html: str, entry_path: str, resolve: LinkResolver) -> Rendered:
+    """`_render_markdown_it`'s output, from markdown-it.rs' HTML of the source."""
     linked: list[str] = []
-    htmls: list[str] = []
-    texts: list[str] = []
-    for name, source, html in parts:
-        if ' title="">' in html:
-            html = html.replace(' title="">', ">")
-        if "<blockquote>\n</blockquote>" in html:
-            html = html.replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")
-        if "\n<pre>" in html:
-            html = _FENCE_AFTER_TIGHT_TEXT.sub(r"\1<pre>", html)
-        if "<h" in html:
-            html = _HEADING.sub(heading_ids, html)
-        if _names_script(source):
-            html = _defang_html(html)
-        if "<a " in html:
-            html = _LINK_TAGS.sub(_LinkRewriter(entry_path, resolve, linked), html)
-        text = _html_text(html)
-        if text:
-            texts.append(text)
-        if name is None:
-            htmls.append(html)
-        else:
-            htmls += [restricted_block_open(name, env), html, RESTRICTED_BLOCK_CLOSE]
-    # Each part's plain text ends at a block end, where `plain_text` ends a line.
-    return Rendered(html="".join(htmls), text="\n".join(texts), linked_ids=tuple(linked))
+    if ' title="">' in html:
+        html = html.replace(' title="">', ">")
+    if "<blockquote>\n</blockquote>" in html:
+        html = html.replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")
+    if "\n<pre>" in html:
+        html = _FENCE_AFTER_TIGHT_TEXT.sub(r"\1<pre>", html)
+    if "<h" in html:
+        html = _HEADING.sub(_HeadingIds(), html)
+    if _names_script(source):
+        html = _defang_html(html)
+    if "<a " in html:
+        html = _LINK_TAGS.sub(_LinkRewriter(entry_path, resolve, linked), html)
+    return Rendered(html=html, text=_html_text(html), linked_ids=tuple(linked))
 
 
 class _HeadingIds:

@@ -7,13 +7,23 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from kbctl.markdown import fast_tree, reader, slugify
-from kbctl.model import BLOCK_NAMES, VISIBILITY_LEVELS, Block, Diagnostic, Link
+from markdown_it.token import Token
+
+from kbctl.markdown import (
+    BLOCK_CLOSE,
+    BLOCK_OPEN,
+    block_name,
+    block_reader,
+    fast_tree,
+    reader,
+    slugify,
+)
+from kbctl.model import BLOCK_NAMES, RESTRICTED_BLOCKS, VISIBILITY_LEVELS, Block, Diagnostic, Link
 from kbctl.rules import rule
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_MARKER = re.compile(r"^ {0,3}:::")
-_MARKER_NAME = re.compile(r"^ {0,3}:::[ \t]*([A-Za-z0-9_-]*)(.*)$")
+# A `:::` marker as a line reads, whatever is before it (quote marks, list markers, indent).
+_LINE_MARKER = re.compile(r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+[ \t>]*)*(:{3,})(.*)$")
+_CLOSER = re.compile(r"^[ \t>]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+[ \t>]*)*:{3,}[ \t]*$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 UNKNOWN_BLOCK_LEVEL = len(VISIBILITY_LEVELS) - 1  # unknown names are treated as internal
 
@@ -36,98 +46,147 @@ def analyse(path: str, entry_id: str | None, body: str, first_line: int) -> Body
 
 
 def _analyse_plain(path: str, body: str, first_line: int) -> BodyInfo:
-    """A body without any `:::` has no block: all of it is public text, in one segment. What
-    _scan_blocks finds there, without its regexes on every line (most entries have no block,
-    and that scan was a sixth of reading their bodies)."""
+    """A body without any `:::` has no block: all of it is public text, in one segment, read
+    by the fastest reader (most entries have no block)."""
     info = BodyInfo(segments=[(None, body)])
     _walk_tokens(path, body, [0] * (body.count("\n") + 1), first_line, info)
     return info
 
 
 def _analyse_with_blocks(path: str, entry_id: str | None, body: str, first_line: int) -> BodyInfo:
+    """Blocks are what the pages' parser reads as blocks (kbctl.markdown `block_reader`): the
+    pages cut exactly those. Links, anchors and raw HTML come from the same parse."""
     info = BodyInfo()
+    tokens = block_reader().parse(body)
     lines = body.split("\n")
-    levels = _scan_blocks(path, entry_id, lines, first_line, info)
-    # Marker lines become blank lines: markdown-it sees the same text on the same lines.
-    stripped = "\n".join("" if lvl is None else text for text, lvl in zip(lines, levels))
-    _walk_tokens(path, stripped, levels, first_line, info)
+    levels, owners = _read_blocks(path, entry_id, tokens, lines, first_line, info)
+    _check_marker_lines(path, entry_id, tokens, lines, first_line, info)
+    _segments(lines, levels, owners, info)
+    _walk_parsed(path, tokens, levels, first_line, info)
     return info
 
 
-def _scan_blocks(path, entry_id, lines, first_line, info: BodyInfo) -> list[int | None]:
-    """Find `:::` blocks outside code fences; return each line's visibility rank (None: marker)."""
+def _read_blocks(path, entry_id, tokens, lines, first_line, info: BodyInfo):
+    """The blocks (and block-syntax findings); each line's visibility rank (None: a marker)
+    and the name of the block it is in.
+    A block must be at the top level: one inside a quote or a list item would take its
+    content from lines it shares with them, which no page could cut cleanly."""
     syntax = rule("block-syntax")
-    levels: list[int | None] = []
-    fence: str | None = None
-    open_block: tuple[str, int, list[str]] | None = None  # name, file line, content
-    nested = 0  # blocks wrongly opened inside open_block: their closers are not its closer
-    segment: list[str] = []
+    levels: list[int | None] = [0] * len(lines)
+    owners: list[str | None] = [None] * len(lines)  # the name of the block a line is in
+    open_blocks: list[tuple[str | None, Token]] = []  # the containers around the current token
+    for token in tokens:
+        if token.type == BLOCK_CLOSE:
+            open_blocks.pop()
+            continue
+        if token.type != BLOCK_OPEN:
+            continue
+        name, rest = block_name(token)
+        start, end = token.map
+        line_no = first_line + start
+        outer = next((outer for outer, _ in reversed(open_blocks) if outer), None)
+        open_blocks.append((name, token))
+        if name is None:
+            info.diagnostics.append(syntax.diag(
+                path, line_no, "malformed block marker: use '::: NAME' and a closing ':::'", entry_id))
+        elif token.level and outer:
+            info.diagnostics.append(syntax.diag(
+                path, line_no, f"block '::: {name}' inside '::: {outer}': blocks cannot nest", entry_id))
+        elif token.level:
+            info.diagnostics.append(syntax.diag(
+                path, line_no, f"block '::: {name}' inside a quote or list item: a block starts at "
+                "the left margin, outside quotes and lists", entry_id))
+        else:
+            _check_opener(path, entry_id, name, rest, line_no, info)
+        closed = end < len(lines) and _closes(lines[end])
+        rank = _level(name or "")
+        for offset in range(start + 1, end):
+            if levels[offset] is not None and rank >= levels[offset]:
+                levels[offset], owners[offset] = rank, name or "malformed"
+        levels[start] = None
+        if closed:
+            levels[end] = None
+        if token.level == 0 and name:
+            info.blocks.append(Block(name, line_no, first_line + end if closed else None,
+                                     "\n".join(lines[start + 1:end])))
+            if not closed:
+                info.diagnostics.append(syntax.diag(
+                    path, line_no, f"block '::: {name}' is never closed (add a line ':::')", entry_id))
+    return levels, owners
 
-    def flush(name: str | None) -> None:
-        if segment:
-            info.segments.append((name, "\n".join(segment)))
-            segment.clear()
 
-    for offset, text in enumerate(lines):
-        line_no = first_line + offset
-        current = open_block[0] if open_block else None
-        fence_match = _FENCE.match(text)
-        if fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
-                fence = None
-        elif fence_match:
-            fence = fence_match.group(1)
-        elif _MARKER.match(text):
-            match = _MARKER_NAME.match(text)
-            name, after = (match.group(1), match.group(2)) if match else (None, "")
-            rest = after.strip()
-            if rest and (not name or after[0] not in " \t"):
-                name = None  # `:::?x`, `::::` or `::: a.b`: not a marker the renderer reads
-            if name is None:
-                info.diagnostics.append(syntax.diag(
-                    path, line_no, "malformed block marker: use '::: NAME' and a closing ':::'", entry_id))
-            elif name and open_block:
-                nested += 1
-                info.diagnostics.append(syntax.diag(
-                    path, line_no, f"block '::: {name}' inside '::: {open_block[0]}': blocks cannot nest", entry_id))
-            elif open_block and nested:
-                nested -= 1  # closes the wrongly nested block reported above, not open_block
-            elif name:
-                if rest:
-                    # The renderer reads `::: internal note` as an internal block, so it opens one.
-                    info.diagnostics.append(syntax.diag(
-                        path, line_no, f"unexpected text {rest!r} after '::: {name}'", entry_id))
-                if name not in BLOCK_NAMES:
-                    known = ", ".join(BLOCK_NAMES)
-                    info.diagnostics.append(syntax.diag(
-                        path, line_no, f"unknown block '::: {name}' (known: {known})", entry_id))
-                flush(None)
-                open_block = (name, line_no, [])
-                levels.append(None)
-                continue
-            elif open_block:
-                flush(open_block[0])
-                name, start, content = open_block
-                info.blocks.append(Block(name, start, line_no, "\n".join(content)))
-                open_block = None
-                levels.append(None)
-                continue
-            else:
-                info.diagnostics.append(syntax.diag(
-                    path, line_no, "closing ':::' without an opening block", entry_id))
-        if open_block:
-            open_block[2].append(text)
-        segment.append(text)
-        levels.append(_level(current) if current else 0)
-    if open_block:
-        name, start, content = open_block
-        flush(name)
-        info.blocks.append(Block(name, start, None, "\n".join(content)))
+def _check_opener(path, entry_id, name: str, rest: str, line_no: int, info: BodyInfo) -> None:
+    syntax = rule("block-syntax")
+    if rest:
+        # The pages read `::: internal note` as an internal block, so it opens one.
         info.diagnostics.append(syntax.diag(
-            path, start, f"block '::: {name}' is never closed (add a line ':::')", entry_id))
-    else:
-        flush(None)
-    return levels
+            path, line_no, f"unexpected text {rest!r} after '::: {name}'", entry_id))
+    if name not in BLOCK_NAMES:
+        known = ", ".join(BLOCK_NAMES)
+        info.diagnostics.append(syntax.diag(
+            path, line_no, f"unknown block '::: {name}' (known: {known})", entry_id))
+
+
+def _closes(line: str) -> bool:
+    return bool(_CLOSER.match(line))
+
+
+def _check_marker_lines(path, entry_id, tokens, lines, first_line, info: BodyInfo) -> None:
+    """The markers as an editor reads the lines: an opener and the next closer make a block.
+    A restricted one that the parse does not read as a block (it is in code, raw HTML or a
+    paragraph: after a fence that did not close where it seems to, say) would be published,
+    so it is an error; so is a closer that closes nothing."""
+    syntax = rule("block-syntax")
+    openers = {token.map[0] for token in tokens if token.type == BLOCK_OPEN}
+    code = _code_lines(tokens)
+    stack: list[tuple[int, str]] = []  # (line offset, name) of the openers seen
+    for offset, text in enumerate(lines):
+        if ":::" not in text:
+            continue
+        marker = _LINE_MARKER.match(text)
+        if marker is None:
+            continue
+        name = marker.group(2).strip().split(" ")[0].split("\t")[0]
+        if name:
+            stack.append((offset, name))
+        elif stack:
+            start, opened = stack.pop()
+            if start not in openers and opened in RESTRICTED_BLOCKS:
+                info.diagnostics.append(syntax.diag(
+                    path, first_line + start, f"'::: {opened}' is not read as a block here (it is inside "
+                    "code, raw HTML or a paragraph), so its content would be published: start the "
+                    "block at the left margin, after any code block is closed", entry_id))
+        elif offset not in code and not _closes_a_block(tokens, offset):
+            info.diagnostics.append(syntax.diag(
+                path, first_line + offset, "closing ':::' without an opening block", entry_id))
+
+
+def _closes_a_block(tokens, offset: int) -> bool:
+    return any(token.type == BLOCK_OPEN and token.map[1] == offset for token in tokens)
+
+
+def _code_lines(tokens) -> set[int]:
+    """Lines of code blocks and raw HTML blocks, whose text is nobody's marker."""
+    lines: set[int] = set()
+    for token in tokens:
+        if token.type in ("fence", "code_block", "html_block") and token.map:
+            lines.update(range(*token.map))
+    return lines
+
+
+def _segments(lines: list[str], levels: list[int | None], owners: list[str | None], info: BodyInfo) -> None:
+    """The body as runs of lines of one owner (None: public text; markers left out)."""
+    run: list[str] = []
+    owner: str | None = None
+    for text, level, line_owner in zip(lines, levels, owners):
+        if run and (level is None or line_owner != owner):
+            info.segments.append((owner, "\n".join(run)))
+            run = []
+        if level is not None:
+            run.append(text)
+            owner = line_owner
+    if run:
+        info.segments.append((owner, "\n".join(run)))
 
 
 def _level(name: str) -> int:
@@ -201,7 +260,10 @@ def _numbered(base: str, repeats: dict[str, int]) -> str:
 
 
 def _walk_markdown_it(path, source, levels, first_line, info: BodyInfo) -> None:
-    tokens = reader().parse(source)
+    _walk_parsed(path, reader().parse(source), levels, first_line, info)
+
+
+def _walk_parsed(path, tokens: list[Token], levels, first_line, info: BodyInfo) -> None:
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
             anchor = token.attrGet("id") or ""
