@@ -21,6 +21,7 @@ from kbctl.config import (
     parse_interval,
 )
 from kbctl.errors import UsageError
+from kbctl.load.controlchars import check_config
 from kbctl.load.fastschema import SchemaCheck
 from kbctl.resources import load_schema
 from kbctl.yamlutil import TooComplex, check_depth, line_of_path, roundtrip_yaml, to_plain
@@ -66,6 +67,7 @@ def parse_config(root: Path) -> Config:
     if not isinstance(tree, dict):
         raise UsageError("must be a mapping of settings", path=CONFIG_NAME, line=1)
     data = to_plain(tree)
+    check_config(data, tree)
     errors = sorted(_schema().errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         error = _most_specific(errors[0])

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from kbctl.load.controlchars import escaped, first_control
 from kbctl.load.discover import KNOWLEDGE_DIR, discover
 from kbctl.model import KnowledgeBase
 
@@ -114,6 +115,11 @@ def _folder_lines(folder: str, owners_of: dict[str, str | None], kb: KnowledgeBa
 
 
 def _line(path: str, owner: str | None, kb: KnowledgeBase) -> tuple[str, str]:
+    if first_control(path) is not None:
+        # A newline (or tab, or carriage return) in a name would end the line, and what
+        # follows it would be a rule of its own: `*\t@someone` owning everything.
+        shown = _pattern(escaped(path))
+        return shown, f"# {shown} (the name holds a control character: rename the file)"
     pattern = _pattern(path)
     configured = kb.config.owners.get(owner) if owner else None
     if _UNSAFE.search(path):
@@ -131,5 +137,6 @@ def _line(path: str, owner: str | None, kb: KnowledgeBase) -> tuple[str, str]:
 
 def _pattern(path: str) -> str:
     """An anchored pattern (leading '/': from the repository root, so never a comment);
-    a space would end the pattern, so it is escaped as in .gitignore."""
-    return "/" + path.replace(" ", "\\ ")
+    a space would end the pattern and a `#` may start a comment, so both are escaped with a
+    backslash, as in .gitignore."""
+    return "/" + path.replace(" ", "\\ ").replace("#", "\\#")

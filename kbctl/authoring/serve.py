@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import ipaddress
 import os
 import threading
 from collections.abc import Callable
@@ -46,7 +47,28 @@ def choose_channel(config: Config, name: str | None, internal: bool) -> Channel:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Static files from the channel folder; quiet; a clear page while no build succeeded."""
+    """Static files from the channel folder; quiet; a clear page while no build succeeded.
+
+    Only requests naming this machine in their Host header are answered. A page on any web
+    site can make the browser send requests here, and by DNS rebinding (its own name made to
+    resolve to 127.0.0.1) read the answers as its own: the agents' portal with --internal.
+    Such requests carry the site's name, so any other Host gets 421 and nothing else."""
+
+    def __init__(self, *args, bound_host: str = "", **kwargs):
+        self.bound_host = bound_host  # before super(): it handles the request at once
+        super().__init__(*args, **kwargs)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not host_allowed(self.headers.get("Host"), self.bound_host):
+            self.send_response(421, "Misdirected Request")
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            return False
+        return True
 
     def do_GET(self) -> None:
         if not os.path.isdir(self.directory):
@@ -86,7 +108,8 @@ class Server:
 
     def start(self) -> None:
         """Listen (first: a busy port fails at once), build once, then serve in a thread."""
-        handler = functools.partial(_Handler, directory=str(self.folder))
+        handler = functools.partial(_Handler, directory=str(self.folder),
+                                    bound_host=_named_host(self._host))
         try:
             self._httpd = ThreadingHTTPServer((self._host, self._port), handler)
         except OSError as exc:
@@ -160,6 +183,44 @@ class Server:
         emit(errors, "text", len(discover(self.root)), text)
         self.log(text.getvalue().rstrip("\n"))
         self.log("the build has errors: still serving the last good build")
+
+
+def host_allowed(header: str | None, bound_host: str = "") -> bool:
+    """A Host header naming the loopback interface (`localhost`, 127.x.x.x, `[::1]`) or the
+    address the server was told to listen on, with any port or none."""
+    if not header:
+        return False  # HTTP/1.1 requires one; a browser always sends it
+    host = header.strip().lower()
+    if host.startswith("["):
+        host, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not _is_port(rest)):
+            return False
+    elif host.count(":") == 1:
+        host, _, port = host.partition(":")
+        if not _is_port(":" + port):
+            return False
+    if host == "localhost" or (bound_host and host == bound_host):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_port(text: str) -> bool:
+    return text.startswith(":") and text[1:].isascii() and text[1:].isdigit()
+
+
+def _named_host(host: str) -> str:
+    """The listening address as a Host header would name it; "" for every-interface
+    addresses (0.0.0.0, ::), which no request names."""
+    name = host.strip().lower().removeprefix("[").removesuffix("]")
+    try:
+        if ipaddress.ip_address(name).is_unspecified:
+            return ""
+    except ValueError:
+        pass  # a host name, such as the machine's own
+    return name
 
 
 def snapshot(root: Path) -> Snapshot:

@@ -10,8 +10,10 @@ order stay jsonschema's). A knowledge base without errors never imports jsonsche
 That is exact as long as whatever the compiled check accepts, jsonschema accepts too. For
 the keywords kbctl's schemas use, it does (tests/test_fast_schema.py holds them to it):
 - formats are checked by jsonschema's own tests, repeated below;
-- compiled patterns end at `\\Z` where Python's `$` also matches before a final newline,
-  which only makes it refuse more;
+- `pattern` is ECMA 262's in both: `$` is the end of the text. fastjsonschema rewrites each
+  unescaped `$` to `\\Z`; jsonschema applies Python's `re.search` as it is, where `$` also
+  matches before a final newline, so kbctl gives it a `pattern` keyword making the same
+  rewrite (`ecma_search`);
 - every `enum` and `const` in the schemas is made of strings, and every `uniqueItems` array
   must hold strings: strings compare alike in both;
 - `if` (whose verdict a stricter check would turn into a laxer one) only tests a `const`;
@@ -21,6 +23,7 @@ the keywords kbctl's schemas use, it does (tests/test_fast_schema.py holds them 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +51,28 @@ def _is_email(value: str) -> bool:
 
 FORMATS = {"date": _is_date, "email": _is_email}
 
+# An unescaped `$`, as fastjsonschema finds it (draft04.py, DOLLAR_FINDER): the same rewrite
+# keeps the two libraries' verdicts the same. kbctl's schemas have no `$` inside a [...] set.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@functools.cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def ecma_search(pattern: str, text: str) -> bool:
+    """`pattern` found in `text`, with `$` the end of the text as in ECMA 262."""
+    return _ecma_regex(pattern).search(text) is not None
+
+
+def _pattern_keyword(validator, pattern, instance, schema):
+    """jsonschema's `pattern` (jsonschema/_keywords.py), with ECMA 262's `$`."""
+    import jsonschema
+
+    if validator.is_type(instance, "string") and not ecma_search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
 
 class SchemaCheck:
     """One schema: `errors(instance)` is jsonschema's `iter_errors`, made fast for the valid."""
@@ -71,6 +96,7 @@ class SchemaCheck:
         if self._reference is None:
             import jsonschema
 
-            cls = jsonschema.validators.validator_for(self._schema)
+            cls = jsonschema.validators.extend(
+                jsonschema.validators.validator_for(self._schema), {"pattern": _pattern_keyword})
             self._reference = cls(self._schema, format_checker=cls.FORMAT_CHECKER)
         return self._reference

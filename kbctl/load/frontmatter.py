@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kbctl.load.controlchars import check_front_matter
 from kbctl.load.fastschema import SchemaCheck
 from kbctl.model import Diagnostic
 from kbctl.resources import inline_refs, load_schema
@@ -124,18 +125,20 @@ def parse(path: str, text: str) -> FrontMatter:
 def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], bool]:
     """Schema-check; drop the fields in error so later checks see only sound values."""
     schema_rule = rule("schema")
-    bad_keys: set[str] = set()
     data = {str(k): v for k, v in data.items()}
+    # A key holding a control character where it may not is reported once, for that.
+    bad_keys: set[str] = check_front_matter(path, data, key_lines, entry_id, out)
     reported: set[tuple] = set()
     for error in schema_errors(data):
         # One finding per value: '2026/09/01' fails both `pattern` and `format`, '' both
         # `minLength` and `pattern`; saying so twice is noise.
         where = tuple(map(str, error.absolute_path))
-        if where and where in reported:
+        if where and (where in reported or where[0] in bad_keys):
             continue
         reported.add(where)
         if error.validator == "additionalProperties":
-            for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+            known = set(error.schema.get("properties", {})) | bad_keys
+            for key in sorted(set(error.instance) - known):
                 bad_keys.add(key)
                 out.append(schema_rule.diag(
                     path, key_lines.get(key, 1), f"unknown key {key!r}", entry_id))

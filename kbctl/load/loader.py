@@ -18,6 +18,7 @@ from kbctl import cache
 from kbctl.config import Config, load_config
 from kbctl.load import body as body_mod
 from kbctl.load import frontmatter
+from kbctl.load.controlchars import path_problem
 from kbctl.load.discover import MAX_FILE_BYTES, Found, discover, read_entry_file  # noqa: F401 - re-exported
 from kbctl.load.interface import interface_digests
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
@@ -60,6 +61,8 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
     for item, data in raw:
         if not isinstance(data, bytes):
             results[item.path] = pack((None, [data]))
+        elif (bad_path := path_problem(item.path)) is not None:
+            results[item.path] = pack((None, [bad_path]))
         elif (hit := cached.get(item.path)) and hit[0] == digests[item.path]:
             results[item.path] = hit[1]
         else:

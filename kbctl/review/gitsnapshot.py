@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kbctl.cache import CACHE_DIR
 from kbctl.errors import UsageError
 from kbctl.load.discover import MAX_FILE_BYTES, Found
 from kbctl.model import Diagnostic
@@ -189,18 +190,23 @@ class Snapshot:
     written: set[str] = field(default_factory=set)
 
     def write(self, paths: list[str]) -> None:
+        """Lay these files out as committed. A commit is anyone's to craft: its tree may hold
+        a symbolic link and, below the same name, files (`knowledge/x -> /elsewhere` and
+        `knowledge/x/a.md`), so nothing is written through a link: each folder is opened
+        relative to its parent's descriptor without following links, and each file is created
+        anew (O_EXCL) without following one. A path that would pass through a link or a file
+        is not laid out. Links themselves are written as links, as a checkout would: the
+        loader treats them as it does in a working tree (kbctl/load/discover.py)."""
         wanted = [p for p in paths if p in self.tree and p not in self.written and _safe(p)]
         contents = self.repo.blobs([self.tree[p][1] for p in wanted])
-        for path in wanted:
-            mode, blob = self.tree[path]
-            target = self.root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            data = contents.get(blob, b"")
-            if mode == _SYMLINK:
-                os.symlink(os.fsdecode(data), target)
-            else:
-                target.write_bytes(data)
-            self.written.add(path)
+        root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for path in wanted:
+                mode, blob = self.tree[path]
+                if _write_at(root_fd, path, mode == _SYMLINK, contents.get(blob, b"")):
+                    self.written.add(path)
+        finally:
+            os.close(root_fd)
 
     @property
     def has_symlinks(self) -> bool:
@@ -257,8 +263,45 @@ def is_entry_file(path: str) -> bool:
 
 
 def _safe(path: str) -> bool:
+    """A relative path of plain names, outside `.git` and kbctl's cache folder: a commit's
+    `.kbctl/entries.pickle` would be unpickled as the snapshot's parse cache."""
     parts = path.split("/")
-    return not path.startswith("/") and not {"..", "", ".git"} & set(parts)
+    return (not path.startswith("/") and not {"..", ".", ""} & set(parts)
+            and not any(part.lower() == ".git" for part in parts)
+            and parts[0].lower() != CACHE_DIR)
+
+
+_NO_FOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_at(root_fd: int, path: str, symlink: bool, data: bytes) -> bool:
+    """Write one file (or link) below the folder `root_fd`, never following a link; False
+    when the path passes through a link or a file, or the name exists already."""
+    *folders, name = path.split("/")
+    fd = os.dup(root_fd)
+    try:
+        for folder in folders:
+            try:
+                os.mkdir(folder, 0o755, dir_fd=fd)
+            except FileExistsError:
+                pass  # a folder already made, or a link or file: the open below tells
+            try:
+                inner = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _NO_FOLLOW, dir_fd=fd)
+            except OSError:  # ELOOP (a link) or ENOTDIR (a file)
+                return False
+            os.close(fd)
+            fd = inner
+        if symlink:
+            os.symlink(os.fsdecode(data), name, dir_fd=fd)
+            return True
+        out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NO_FOLLOW, 0o644, dir_fd=fd)
+        with os.fdopen(out, "wb") as handle:
+            handle.write(data)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def parse_name_status(output: bytes, prefix: str) -> list[FileChange]:
