@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from kbctl.load.controlchars import escaped, first_control
+from kbctl.load.controlchars import first_control
 from kbctl.load.discover import KNOWLEDGE_DIR, discover
 from kbctl.model import KnowledgeBase
+from kbctl.report.text import visible
 
 _UNSAFE = re.compile(r"[\[\]*?!\\]")  # glob characters CODEOWNERS cannot escape
 HEADER = """\
@@ -118,7 +119,7 @@ def _line(path: str, owner: str | None, kb: KnowledgeBase) -> tuple[str, str]:
     if first_control(path) is not None:
         # A newline (or tab, or carriage return) in a name would end the line, and what
         # follows it would be a rule of its own: `*\t@someone` owning everything.
-        shown = _pattern(escaped(path))
+        shown = _pattern(visible(path))
         return shown, f"# {shown} (the name holds a control character: rename the file)"
     pattern = _pattern(path)
     configured = kb.config.owners.get(owner) if owner else None

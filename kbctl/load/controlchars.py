@@ -64,16 +64,6 @@ def findings(data: Any, free_text: Callable[[Where], bool]) -> Iterator[tuple[Wh
             stack.extend(reversed([((*where, i), item) for i, item in enumerate(value)]))
 
 
-def escaped(text: str) -> str:
-    """`text` with each control character written as an escape (`\\n`, `\\x1b`, `\\u2028`)."""
-    return _IN_NAME.sub(lambda found: _escape(found.group()), text)
-
-
-def _escape(char: str) -> str:
-    short = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char)
-    return short or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
-
-
 def describe(where: Where, char: str) -> str:
     """`title: the control character U+0001 is not allowed here`, printable on one line."""
     shown = "/".join(_shown(part) for part in where) or "(top level)"
