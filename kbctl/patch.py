@@ -198,8 +198,10 @@ def _patch_channel(root: Path, config: Config, folder: Path, channel: Channel, e
     return ChannelPatch(patch.pending, patch.removed, list(files), sorted(removed), digest)
 
 
-def _full(reason: str) -> None:
+def _full(reason: str) -> dict[str, int] | None:
+    """Note why the edits take the full build: patch_edits returns this None."""
     note(f"full build: {reason}")
+    return None
 
 
 def _edited_entries(config: Config, state: dict, scan) -> tuple[list[Entry], set[str]] | str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -40,23 +40,32 @@ class ChannelContext:
         return out
 
 
+class ChannelSeeds(Protocol):
+    """What a channel's full build leaves for later patches: rows of kbctl/seedstore.py."""
+
+    def rows(self) -> Iterator[tuple[str, bytes]]: ...
+
+
 class ChannelKind(Protocol):
-    def render(self, ctx: ChannelContext, writer: ChannelWriter) -> None: ...
+    """A channel kind's module: it writes the channel's files and returns its seeds."""
+
+    def render(self, ctx: ChannelContext, writer: ChannelWriter) -> ChannelSeeds: ...
 
 
 def kinds() -> dict[str, ChannelKind]:
     # Imported here so that commands which never build do not pay for the renderers.
     from kbctl.channels import faq, ivr, site
 
-    return {"site": site, "faq": faq, "ivr": ivr}
+    return {"site": site, "faq": faq, "ivr": ivr}  # type: ignore[dict-item]  # modules as Protocols
 
 
-Patcher = Callable[..., tuple[dict[str, bytes], dict[str, bytes]]]
+# A patch job (kbctl/patch.py PatchJob) -> (files to replace, seed rows to update, files that go).
+Patcher = Callable[..., tuple[dict[str, bytes], dict[str, object], set[str]]]
 
 
 def patchers() -> dict[str, Patcher]:
-    """Per kind: a patch job (kbctl/patch.py PatchJob) -> (files to replace, seed rows to
-    update), for edits that keep entries' structure. Imports no more than a patch needs."""
+    """Per kind: the patcher for edits that keep entries' structure. Imports no more than a
+    patch needs."""
     from kbctl.channels import faq, ivr, site_patch
 
     return {"site": site_patch.patch, "faq": faq.patch, "ivr": ivr.patch}

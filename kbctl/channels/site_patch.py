@@ -102,7 +102,7 @@ class SitePatch:
         self.removed: set[str] = set()
         self.changed: dict[str, object] = {}  # seed rows: bytes, or values to pickle
         self.search: dict[str, IndexPieces] = {}
-        self.site: SiteInfo | None = None
+        self._site_info: SiteInfo | None = None
         self.sitemap: Sitemap | None = None
 
     def run(self) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
@@ -110,7 +110,6 @@ class SitePatch:
         restated = [e for e in edited if e.id in self.job.restated]
         listing: set[str] = set()  # entries whose pages list a restated one
         if restated:
-            self.site = self._site()
             restatement = Restatement(self.site, self.job.names, self.job.channel.audience_rank, self._sitemap)
             for entry in restated:
                 shown = pickle.loads(self.job.rows.get(f"page/{entry.id}"))[0].get("reviewed_iso")
@@ -137,6 +136,14 @@ class SitePatch:
             self.sitemap = Sitemap(self.base_url)
             self.sitemap.urls = pickle.loads(self.job.rows.get("sitemap"))
         return self.sitemap
+
+    @property
+    def site(self) -> SiteInfo:
+        """The site's maps as the last build left them: read once, only by a patch that
+        restates an entry (others never list anything anew)."""
+        if self._site_info is None:
+            self._site_info = self._site()
+        return self._site_info
 
     def _site(self) -> SiteInfo:
         config = self.job.config
