@@ -73,8 +73,8 @@ def _click_classes(name: str) -> tuple[type[BaseException], ...]:
 
 _CLICK_ERRORS = _click_classes("ClickException")
 _USAGE_ERRORS = _click_classes("UsageError")
-_EXITS = tuple({*_click_classes("Exit"), typer.Exit})
-_ABORTS = tuple({*_click_classes("Abort"), typer.Abort})
+_EXITS: tuple[type[BaseException], ...] = tuple({*_click_classes("Exit"), typer.Exit})
+_ABORTS: tuple[type[BaseException], ...] = tuple({*_click_classes("Abort"), typer.Abort})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,10 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = command.main(args=args, prog_name="kbctl", standalone_mode=False)
     except _EXITS as exc:
-        code = exc.exit_code
+        code = getattr(exc, "exit_code", 0)
     except _CLICK_ERRORS as exc:
-        exc.show()
-        code = EXIT_USAGE if isinstance(exc, _USAGE_ERRORS) else exc.exit_code
+        exc.show()  # type: ignore[attr-defined]  # a ClickException of click's or typer's copy
+        code = EXIT_USAGE if isinstance(exc, _USAGE_ERRORS) else getattr(exc, "exit_code", EXIT_USAGE)
     except _ABORTS:
         print("kbctl: aborted", file=sys.stderr)
         code = 130
@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
               file=sys.stderr)
         code = EXIT_INTERNAL
     code = code if isinstance(code, int) else 0
+    if not args:  # help was shown: a usage error, as click >= 8.2 says and older click did not
+        code = EXIT_USAGE
     if argv is None:  # a command-line run: leave without tearing down the heap
         _hard_exit(code)
     sys.exit(code)

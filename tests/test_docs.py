@@ -85,10 +85,19 @@ def test_readme_setup_commands():
     assert blocks == [[INSTALL_COMMAND], [TEST_COMMAND]]
 
 
-def test_ci_runs_the_readme_test_command():
-    run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    assert commands_in(run)[-1] == TEST_COMMAND
+def test_ci_runs_the_readme_test_command_in_a_fresh_venv_then_lint_and_types():
+    run = commands_in((REPO / ".ci" / "run").read_text(encoding="utf-8"))
+    assert TEST_COMMAND in run
     assert shlex.split(TEST_COMMAND)  # and it is valid shell
+    tests = run.index(TEST_COMMAND)
+    # A venv made anew (removed, created, activated) before the install, never the machine's
+    # own site-packages; ruff and mypy after the tests.
+    before = run[:tests]
+    assert any(line.startswith("rm -rf") for line in before)
+    assert any(re.fullmatch(r'python3? -m venv "?\$venv"?', line) for line in before)
+    assert not any("--system-site-packages" in line for line in run)
+    assert any(re.fullmatch(r'\. "?\$venv/bin/activate"?', line) for line in before)
+    assert run[tests + 1:] == ["ruff check .", "mypy"]
 
 
 # (d) every JSON Schema is a valid Draft 2020-12 schema ----------------------------------------
