@@ -3,6 +3,9 @@
 An entry whose bytes are unchanged is not parsed again: its parsed record and load findings
 come from here. The cache is keyed on everything else parsing depends on (kbctl's version,
 the entry schema, the default locale), so a stale cache is simply not used.
+
+Every file is sealed (kbctl/cachetrust.py): a commit can plant files in `.kbctl/`, and one
+whose seal does not verify is never unpickled. A cache git tracks is neither read nor written.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kbctl import __version__
+from kbctl import __version__, cachetrust
 from kbctl.resources import data_dir
 
-CACHE_DIR = ".kbctl"
+CACHE_DIR = cachetrust.CACHE_FOLDER
 
 
 def cache_key(*parts: str) -> str:
@@ -42,12 +45,19 @@ def _code_fingerprint() -> str:
 
 
 def load(root: Path, name: str, key: str) -> dict[str, Any]:
-    path = root / CACHE_DIR / f"{name}.pickle"
-    try:
-        with path.open("rb") as handle:
-            stored = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+    if not cachetrust.usable(root):
         return {}
+    try:
+        blob = (root / CACHE_DIR / f"{name}.pickle").read_bytes()
+    except OSError:
+        return {}
+    data = cachetrust.unseal(_role(name), blob)  # verified before anything is unpickled
+    if data is None:
+        return {}
+    try:
+        stored = pickle.loads(data)
+    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
+        return {}  # written by another version of kbctl's classes
     if not isinstance(stored, dict) or stored.get("key") != key:
         return {}
     return stored.get("items", {})
@@ -55,18 +65,25 @@ def load(root: Path, name: str, key: str) -> dict[str, Any]:
 
 def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
     """Write atomically; a cache that cannot be written is not an error."""
+    if not cachetrust.usable(root):
+        return
     folder = root / CACHE_DIR
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# kbctl's cache: safe to delete\n*\n", encoding="utf-8")
+        data = pickle.dumps({"key": key, "items": items}, protocol=pickle.HIGHEST_PROTOCOL)
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump({"key": key, "items": items}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(cachetrust.seal(_role(name), data))
         os.replace(temp, folder / f"{name}.pickle")
     except OSError:
         pass
+
+
+def _role(name: str) -> str:
+    return f"cache/{name}"
 
 
 # Where compiled templates are kept (the KB's cache folder), once a build has said so: see

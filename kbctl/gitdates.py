@@ -6,6 +6,8 @@ and a pure rename is not a verification. A shallow clone gives dates that are al
 recent (stale entries would look fresh), so there, and outside git, no dates are used at all.
 
 One `git log` pass over the whole history dates every file: asking per file costs ~6 ms each.
+`tracks` answers the one other question kbctl asks the working tree's git (is its cache
+committed? kbctl/cachetrust.py).
 """
 
 from __future__ import annotations
@@ -96,6 +98,18 @@ def _repository_prefix(root: Path) -> str | None:
 
 def _has_commits(root: Path) -> bool:
     return _run(root, "rev-parse", "--quiet", "--verify", "HEAD^{commit}").returncode == 0
+
+
+def tracks(root: Path, folder: str) -> bool:
+    """git tracks or has staged a file under `folder` (relative to `root`); False outside git,
+    where no repository is looked for unless a `.git` is at or above `root` (or GIT_DIR set)."""
+    if "GIT_DIR" not in os.environ and not any((parent / ".git").exists() for parent in (root, *root.parents)):
+        return False
+    try:
+        done = _run(root, "ls-files", "-z", "--", f":(literal){folder}")
+    except _GitFailed:
+        return False
+    return done.returncode == 0 and bool(done.stdout)
 
 
 def _log(root: Path, limit_to_folder: bool) -> bytes:

@@ -84,6 +84,10 @@ _TABLE = [
     Rule("ivr-menu", "KB019", "validate", E,
          "IVR keys clash among siblings, or a voice menu has more than 9 options.",
          "A phone keypad has keys 1 to 9 for options; 0 and * are reserved."),
+    Rule("cache-ignored", "KB021", "validate", I,
+         "Git tracks files in the cache folder `.kbctl/`, so kbctl read no cache (and wrote none).",
+         "A cache is never trusted content: one that arrives in a commit could run code or change "
+         "the output; the run is a cold one (`git rm -r --cached .kbctl` stops tracking it)."),
     Rule("stale", "KB101", "health", W, "The review due date has passed.",
          "Unverified knowledge is how wrong answers reach customers."),
     Rule("expiring", "KB102", "health", I, "The review falls due within `warn_within`.",

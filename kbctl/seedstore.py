@@ -5,6 +5,11 @@ and one per shared piece (a locale's search index, FAQ records). A patch reads a
 only the rows of the entries it remakes and of the pieces they touch, where one pickle per
 channel made every edit load and save 36 MB. A channel's rows are written by one transaction
 and belong to one `key` (kbctl's code, the templates); rows of another key are never read.
+
+Every value is sealed for its (channel, name) as it is stored and verified as it is read
+(kbctl/cachetrust.py): a row a commit planted, or moved from another place, is never handed
+on to be unpickled (the patch takes the full build). A store git tracks is neither read nor
+written.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from kbctl import cache
+from kbctl import cache, cachetrust
 from kbctl.cache import CACHE_DIR
+from kbctl.channels.replay import NotReplayable
 
 try:
     import fcntl
@@ -33,6 +39,7 @@ def dump(value) -> bytes:
 
 class SeedStore:
     def __init__(self, root: Path):
+        self.root = root
         folder = root / CACHE_DIR
         folder.mkdir(exist_ok=True)
         path = folder / FILE_NAME
@@ -42,28 +49,46 @@ class SeedStore:
             self.db = _open(_removed(path))
 
     def reader(self, channel: str, key: str) -> SeedReader | None:
-        """The channel's rows, if its last full build left them under `key`."""
-        if self.get(channel, "key") != key.encode():
+        """The channel's rows, if its last full build left them under `key` (and the cache
+        may be read at all)."""
+        if not cachetrust.usable(self.root):
+            return None
+        if cachetrust.unseal(_role(channel, "key"), self._row(channel, "key")) != key.encode():
             return None
         return SeedReader(self, channel)
 
     def get(self, channel: str, name: str) -> bytes | None:
+        """The row's value, verified; None when there is no such row. A row whose seal fails
+        (planted, or moved from another place) is never handed on: the patch gives way to a
+        full build."""
+        stored = self._row(channel, name)
+        if stored is None:
+            return None
+        value = cachetrust.unseal(_role(channel, name), stored)
+        if value is None:
+            raise NotReplayable(f"{channel}: seeds not as kbctl wrote them ({name})")
+        return value
+
+    def _row(self, channel: str, name: str) -> bytes | None:
         row = self.db.execute("SELECT value FROM seeds WHERE channel = ? AND name = ?",
                               (channel, name)).fetchone()
-        return row[0] if row else None
+        if row is None:
+            return None
+        return row[0] if isinstance(row[0], bytes) else b""  # not bytes: never sealed
 
     def replace_channel(self, channel: str, key: str, rows: Iterable[tuple[str, bytes]]) -> None:
         with self._transaction():
             self.db.execute("DELETE FROM seeds WHERE channel = ?", (channel,))
             self.db.executemany("INSERT INTO seeds VALUES (?, ?, ?)",
-                                ((channel, name, value) for name, value in rows))
-            self.db.execute("INSERT INTO seeds VALUES (?, 'key', ?)", (channel, key.encode()))
+                                ((channel, name, _sealed(channel, name, value)) for name, value in rows))
+            self.db.execute("INSERT INTO seeds VALUES (?, 'key', ?)",
+                            (channel, _sealed(channel, "key", key.encode())))
 
     def update(self, channel: str, rows: dict[str, object]) -> None:
         """Replace these rows (values not yet bytes are pickled here)."""
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO seeds VALUES (?, ?, ?)",
-                                ((channel, name, value if isinstance(value, bytes) else dump(value))
+                                ((channel, name, _sealed(channel, name, value if isinstance(value, bytes) else dump(value)))
                                  for name, value in rows.items()))
 
     def _transaction(self):
@@ -71,6 +96,14 @@ class SeedStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _role(channel: str, name: str) -> str:
+    return f"seeds/{len(channel)}:{channel}/{name}"
+
+
+def _sealed(channel: str, name: str, value: bytes) -> bytes:
+    return cachetrust.seal(_role(channel, name), value)
 
 
 def update_later(root: Path, channel: str, rows: dict[str, object]) -> None:
@@ -93,6 +126,8 @@ def replace_later(root: Path, channel: str, key: str, rows: Callable[[], Iterabl
 def _queue(root: Path, channel: str, write: Callable[[SeedStore], None]) -> None:
     """Queue a write of the channel's rows under its lock: the writer keeps the lock until it
     is done, and the next build waits for it before it reads (`wait_for_writer`)."""
+    if not cachetrust.usable(root):
+        return
     lock = _lock_file(root, channel)
     if lock is not None:
         fcntl.flock(lock, fcntl.LOCK_EX)  # an earlier writer of this channel finishes first
@@ -126,7 +161,7 @@ def wait_for_writer(root: Path, channels) -> None:
 
 
 def _lock_file(root: Path, channel: str):
-    if fcntl is None:
+    if fcntl is None or not cachetrust.usable(root):
         return None
     name = hashlib.sha256(channel.encode("utf-8")).hexdigest()[:16]  # any channel name, a safe file name
     try:

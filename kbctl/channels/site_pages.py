@@ -9,6 +9,9 @@ JSON-LD, escaped for a script element by `json_for_script`.
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from kbctl import cache as kb_cache
+from kbctl import cachetrust
 from kbctl.channels import entry_page_path
 from kbctl.channels.site_maps import (
     Card,
@@ -63,26 +67,57 @@ def environment() -> jinja2.Environment:
 
 class CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Jinja's own cache, keyed by each template's source and jinja's bytecode version; a
-    cache that cannot be read or written only means compiling again."""
+    cache that cannot be read or written only means compiling again.
+
+    Jinja would unpickle and unmarshal whatever file is there, and `folder` is in the KB's
+    `.kbctl/`, where a commit can plant one: each file is sealed (kbctl/cachetrust.py), and
+    only bytes whose seal verifies reach the bucket."""
 
     def __init__(self, folder: Path):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass
+        # `folder` is ROOT/.kbctl/templates (kbctl/build.py): no cache of a KB whose git tracks it
+        self.enabled = cachetrust.usable(folder.parent.parent)
+        if self.enabled:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass
         super().__init__(str(folder))
 
     def load_bytecode(self, bucket) -> None:
+        if not self.enabled:
+            return
         try:
-            super().load_bytecode(bucket)
-        except (OSError, EOFError, ValueError):
+            with open(self._get_cache_filename(bucket), "rb") as handle:
+                blob = handle.read()
+        except OSError:
+            return
+        data = cachetrust.unseal(self._role(bucket), blob)
+        if data is None:
+            return
+        try:
+            bucket.bytecode_from_string(data)
+        except (EOFError, ValueError, TypeError, pickle.UnpicklingError):
             bucket.reset()
 
     def dump_bytecode(self, bucket) -> None:
+        if not self.enabled:
+            return
+        final = self._get_cache_filename(bucket)
+        blob = cachetrust.seal(self._role(bucket), bucket.bytecode_to_string())
         try:
-            super().dump_bytecode(bucket)
+            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=os.path.basename(final), suffix=".tmp")
         except OSError:
-            pass
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+            os.replace(temp, final)  # written whole, then renamed: no reader sees half a file
+        except OSError:
+            Path(temp).unlink(missing_ok=True)
+
+    @staticmethod
+    def _role(bucket) -> str:
+        return f"templates/{bucket.key}"
 
 
 @dataclass(frozen=True)

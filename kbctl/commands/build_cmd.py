@@ -47,6 +47,8 @@ def register(app: typer.Typer) -> None:
             console.print(_done(name, f"{count} files → {_shown(target / name)}"))
         if warnings:
             console.print(f"[yellow]![/] {warnings} warnings (kbctl validate shows them)")
+        for note in (d for d in result.diagnostics if d.rule == "cache-ignored"):
+            console.print(f"{note.path}: {note.message} [{note.rule}]", markup=False)
         return 0
 
 

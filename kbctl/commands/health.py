@@ -55,6 +55,7 @@ def health(root: Path, config: Config, as_of: dt.date, *,
     _check_owner_names(kb, owners or [])
     git = last_verified_dates(root)
     diagnostics = run_health(_dated(kb, git), as_of)
+    diagnostics[:0] = [d for d in kb.diagnostics if d.rule == "cache-ignored"]
     if not git.usable:
         diagnostics.insert(0, rule("git-dates").diag(
             None, None, f"git dates are not used: {git.reason}; review dates rest on "
@@ -62,8 +63,8 @@ def health(root: Path, config: Config, as_of: dt.date, *,
     diagnostics = _limit(diagnostics, root, paths or [])
     findings = [_attribute(kb, d, as_of) for d in diagnostics]
     if owners:
-        # The git note stays: it says whether the dates behind every finding can be trusted.
-        findings = [f for f in findings if f.owner in owners or f.diagnostic.rule == "git-dates"]
+        # The git and cache notes stay: they say what every finding rests on.
+        findings = [f for f in findings if f.owner in owners or f.diagnostic.rule in ("git-dates", "cache-ignored")]
     return HealthReport(config, as_of, len(kb.entries), findings)
 
 

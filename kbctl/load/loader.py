@@ -14,7 +14,7 @@ import pickle
 from contextlib import contextmanager
 from pathlib import Path
 
-from kbctl import cache
+from kbctl import cache, cachetrust
 from kbctl.config import Config, load_config
 from kbctl.load import body as body_mod
 from kbctl.load import frontmatter
@@ -71,7 +71,10 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
     if use_cache and (todo or len(cached) != len(digests)):
         cache.save(root, CACHE_NAME, key,
                    {p: (digests[p], results[p]) for p in digests if p in results})
-    return _assemble(root, config, found, results)
+    kb = _assemble(root, config, found, results)
+    if use_cache:  # validate and build say when a committed cache was not read
+        kb.diagnostics.extend(cachetrust.ignored_note(root))
+    return kb
 
 
 def pack(parsed: Parsed) -> Packed:

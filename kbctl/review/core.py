@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kbctl import cachetrust
 from kbctl.cache import CACHE_DIR
 from kbctl.checks import run_validate
 from kbctl.config import CONFIG_NAME, load_config
@@ -144,9 +145,10 @@ def _load_base(snap: Snapshot, ref: str, head_snap: Snapshot, head: KnowledgeBas
 
 def _borrow_cache(snapshot_root: Path, kb_root: Path) -> None:
     """Link the KB's cache file into the snapshot (read through the link; a rewrite of the
-    snapshot's cache replaces the link, never the KB's own file)."""
+    snapshot's cache replaces the link, never the KB's own file). Its seal is verified where
+    it is read (kbctl/cachetrust.py); a cache the KB's git tracks is not lent at all."""
     source = kb_root / CACHE_DIR / f"{CACHE_NAME}.pickle"
-    if not source.is_file():
+    if not source.is_file() or not cachetrust.usable(kb_root):
         return
     folder = snapshot_root / CACHE_DIR
     try:

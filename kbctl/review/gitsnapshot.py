@@ -155,7 +155,7 @@ class Repository:
             meta, _, name = record.partition(b"\t")
             mode, _kind, blob = meta.decode().split(" ")
             path = os.fsdecode(name)
-            if mode == _SUBMODULE or not path.startswith(self.prefix):
+            if mode == _SUBMODULE or not path.startswith(self.prefix) or _is_cache(path[len(self.prefix):]):
                 continue
             tree[path[len(self.prefix):]] = (mode, blob)
         return tree
@@ -260,6 +260,12 @@ def is_entry_file(path: str) -> bool:
     """CONTRACT 1.2: every *.md under knowledge/ (any depth) except README.md."""
     return path.startswith(KNOWLEDGE_DIR + "/") and path.endswith(".md") \
         and posixpath.basename(path) != "README.md"
+
+
+def _is_cache(path: str) -> bool:
+    """The KB's cache folder as a commit has it: never laid out (a cache is not content, and
+    one from a commit is never trusted: kbctl/cachetrust.py)."""
+    return path.split("/", 1)[0].lower() == CACHE_DIR
 
 
 def _safe(path: str) -> bool:

@@ -1,0 +1,315 @@
+"""A planted cache can neither run code nor change the output (CONTRACT 4, kbctl/cachetrust.py).
+
+Anyone can open a pull request, and CI runs kbctl on its tree: a commit can put files in
+`.kbctl/` (`git add -f`), and a tarball of a commit carries them too. Each test plants pickles
+whose `__reduce__` would create a marker file in every cache file kbctl reads (each
+`.kbctl/*.pickle`, the seed rows, jinja's compiled templates) and checks that no marker
+appears, that the output is a cold build's byte for byte, and that a cache git tracks is
+ignored with one `cache-ignored` note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2.bccache
+import pytest
+from conftest import REPO, commit_all, git, init_repo, run_cli, tree
+
+AS_OF = "2026-11-22"
+PATCHED = "updated in place"
+NOTE = "cache-ignored"
+
+
+class _Touch:
+    """Unpickling this creates `marker`: proof that kbctl ran a commit's code."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.fixture
+def markers(tmp_path: Path) -> Path:
+    folder = tmp_path / "markers"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """kbctl's key in a cache folder of the test's own (outside every KB)."""
+    return {"XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+
+
+def sample_kb(root: Path) -> Path:
+    shutil.copytree(REPO / "knowledge", root / "knowledge")
+    shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
+    return root
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """The sample KB in a git repository, its cache folder git-ignored as kbctl writes it."""
+    root = sample_kb(tmp_path / "kb")
+    init_repo(root)
+    commit_all(root, "sample", "2026-11-01")
+    return root
+
+
+def kbctl(kb: Path, env: dict, *args: str):
+    return run_cli("--root", str(kb), *args, env=env)
+
+
+def build(kb: Path, out: Path, env: dict):
+    result = kbctl(kb, env, "build", "--as-of", AS_OF, "--out", str(out))
+    assert result.code == 0, result.stdout + result.stderr
+    return result
+
+
+def cold_tree(kb: Path, tmp_path: Path, env: dict) -> dict[str, str]:
+    """The output of a build of the same files with no cache at all."""
+    cold_kb, cold_out = tmp_path / "cold-kb", tmp_path / "cold-out"
+    shutil.copytree(kb, cold_kb, ignore=shutil.ignore_patterns(".kbctl"))
+    build(cold_kb, cold_out, {**env, "KBCTL_WORKERS": "1"})
+    return tree(cold_out)
+
+
+def plant(kb: Path, markers: Path) -> None:
+    """Every cache file of a warm `.kbctl/` replaced by (or, for the seeds, rows holding) a
+    pickle that would create a marker named after it."""
+    cache = kb / ".kbctl"
+    pickles = sorted(cache.glob("*.pickle"))
+    assert {"config.pickle", "entries.pickle", "build-state.pickle"} <= {p.name for p in pickles}
+    for path in pickles:
+        path.write_bytes(pickle.dumps(_Touch(markers / path.name)))
+    plant_seeds(kb, markers)
+    plant_templates(kb, markers)
+
+
+def plant_seeds(kb: Path, markers: Path) -> None:
+    """Each row a pickle, but the two compared as plain bytes (so that a patch reads the rest)."""
+    db = sqlite3.connect(kb / ".kbctl" / "seeds.sqlite")
+    with db:
+        count = db.execute("UPDATE seeds SET value = ? WHERE name NOT IN ('key', 'content')",
+                           (pickle.dumps(_Touch(markers / "seeds")),)).rowcount
+    db.close()
+    assert count > 0
+
+
+def plant_templates(kb: Path, markers: Path) -> None:
+    """Jinja's cache file: its magic, then the pickled checksum (unpickled first), then code."""
+    compiled = sorted((kb / ".kbctl" / "templates").glob("*.cache"))
+    assert compiled
+    for path in compiled:
+        path.write_bytes(jinja2.bccache.bc_magic + pickle.dumps(_Touch(markers / "templates")))
+
+
+def commit_cache(kb: Path) -> None:
+    git(kb, "add", "-f", ".kbctl")
+    git(kb, "commit", "-q", "-m", "a cache", date="2026-11-02")
+
+
+def edit_an_answer(kb: Path) -> None:
+    path = kb / "knowledge" / "plans" / "winter-promo-2026.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n补充说明：咨询请拨打10000。\n", encoding="utf-8")
+
+
+def notes(diagnostics: list[dict]) -> list[dict]:
+    return [d for d in diagnostics if d["rule"] == NOTE]
+
+
+# -- a cache that arrives with the files (an archive: no git) -----------------------------------
+
+@pytest.mark.parametrize("command", ["validate", "health", "build"])
+def test_planted_pickles_outside_git_run_no_code_and_change_nothing(command, tmp_path, markers, env):
+    kb = sample_kb(tmp_path / "kb")
+    build(kb, tmp_path / "warm", env)
+    plant(kb, markers)
+    out = tmp_path / "out"
+    args = ("build", "--out", str(out)) if command == "build" else (command, "--format", "json")
+    result = kbctl(kb, env, *args, "--as-of", AS_OF)
+    assert result.code in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    assert sorted(os.listdir(markers)) == []
+    if command == "build":
+        assert result.code == 0, result.stderr
+        assert tree(out) == cold_tree(kb, tmp_path, env)
+    else:
+        assert notes(result.json()["diagnostics"]) == []  # not tracked: only not trusted
+
+
+# -- a cache committed to git -------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["validate", "health"])
+def test_a_committed_cache_is_ignored_with_one_note(command, kb, tmp_path, markers, env):
+    build(kb, tmp_path / "warm", env)
+    plant(kb, markers)
+    commit_cache(kb)
+    result = kbctl(kb, env, command, "--format", "json", "--as-of", AS_OF)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert sorted(os.listdir(markers)) == []
+    [note] = notes(result.json()["diagnostics"])
+    assert (note["severity"], note["path"], note["line"], note["entry"]) == ("info", ".kbctl", None, None)
+    if command == "validate":
+        assert result.code == 0  # an info changes no exit code
+
+
+def test_a_committed_cache_gives_a_cold_build(kb, tmp_path, markers, env):
+    out = tmp_path / "out"
+    build(kb, out, env)
+    plant(kb, markers)
+    commit_cache(kb)
+    result = build(kb, out, env)
+    assert sorted(os.listdir(markers)) == []
+    assert result.stderr.count(f"[{NOTE}]") == 1, result.stderr
+    assert tree(out) == cold_tree(kb, tmp_path, env)
+
+
+def test_a_committed_cache_kbctl_sealed_itself_is_not_read_either(kb, tmp_path, env):
+    """Sealed by this very key, but committed: still not trusted, and not rewritten."""
+    out = tmp_path / "out"
+    build(kb, out, env)
+    commit_cache(kb)
+    committed = {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.pickle")}
+    result = build(kb, out, env)
+    assert "up to date" not in result.stderr and f"[{NOTE}]" in result.stderr
+    assert {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.pickle")} == committed
+    assert tree(out) == cold_tree(kb, tmp_path, env)
+
+
+# -- the seeds and the compiled templates, read only on the way to a patch ----------------------
+
+def test_planted_seed_rows_are_never_unpickled(kb, tmp_path, markers, env):
+    out = tmp_path / "out"
+    build(kb, out, env)
+    plant_seeds(kb, markers)
+    edit_an_answer(kb)
+    result = build(kb, out, env)
+    assert sorted(os.listdir(markers)) == []
+    assert PATCHED not in result.stderr  # seeds not as kbctl wrote them: the full build
+    assert tree(out) == cold_tree(kb, tmp_path, env)
+
+
+def test_planted_compiled_templates_are_never_loaded(kb, tmp_path, markers, env):
+    out = tmp_path / "out"
+    build(kb, out, env)
+    plant_templates(kb, markers)
+    edit_an_answer(kb)
+    result = build(kb, out, env)
+    assert sorted(os.listdir(markers)) == []
+    assert PATCHED in result.stderr  # compiled again; the seeds are kbctl's own
+    assert tree(out) == cold_tree(kb, tmp_path, env)
+
+
+# -- kbctl's own cache still serves ------------------------------------------------------------
+
+def test_the_sealed_cache_kbctl_wrote_is_used(kb, tmp_path, env):
+    out = tmp_path / "out"
+    build(kb, out, env)
+    key = tmp_path / "user-cache" / "kbctl" / "cache-key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes()) == 32
+    assert build(kb, out, env).stderr.count("up to date") == 4
+    edit_an_answer(kb)
+    assert PATCHED in build(kb, out, env).stderr
+    assert tree(out) == cold_tree(kb, tmp_path, env)
+
+
+def test_without_a_key_caching_is_off_and_never_an_error(kb, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the user's cache folder would be", encoding="utf-8")
+    env = {"XDG_CACHE_HOME": str(blocked)}
+    out = tmp_path / "out"
+    build(kb, out, env)
+    again = build(kb, out, env)
+    assert "up to date" not in again.stderr and "Traceback" not in again.stderr
+    assert tree(out) == cold_tree(kb, tmp_path, {"XDG_CACHE_HOME": str(tmp_path / "user-cache")})
+
+
+def test_a_seal_is_for_its_blob_and_its_role(tmp_path, monkeypatch):
+    from kbctl import cachetrust
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cachetrust._key.cache_clear()
+    try:
+        sealed = cachetrust.seal("cache/entries", b"data")
+        assert cachetrust.unseal("cache/entries", sealed) == b"data"
+        assert cachetrust.unseal("cache/config", sealed) is None  # another kind of file
+        assert cachetrust.unseal("cache/entries", sealed[:-1] + b"D") is None
+        assert cachetrust.unseal("cache/entries", b"data") is None
+    finally:
+        cachetrust._key.cache_clear()
+
+
+# -- review: snapshots of commits never get a commit's cache -----------------------------------
+
+def test_review_of_a_commit_with_a_cache_runs_no_code(kb, tmp_path, markers, env):
+    base = git(kb, "rev-parse", "HEAD").strip()
+    assert run_cli("validate", "--as-of", AS_OF, cwd=kb, env=env).code == 0  # fills .kbctl/
+    for name in ("config.pickle", "entries.pickle"):
+        (kb / ".kbctl" / name).write_bytes(pickle.dumps(_Touch(markers / name)))
+    edit_an_answer(kb)
+    git(kb, "add", "knowledge")
+    commit_cache(kb)
+    result = run_cli("review", "--base", base, "--head", "HEAD", "--format", "json",
+                     "--as-of", AS_OF, cwd=kb, env=env)
+    assert result.code == 0, result.stdout + result.stderr
+    assert sorted(os.listdir(markers)) == []
+    shutil.rmtree(kb / ".kbctl")  # the same commits, no cache in the working tree
+    clean = run_cli("review", "--base", base, "--head", "HEAD", "--format", "json",
+                    "--as-of", AS_OF, cwd=kb, env=env)
+    assert result.stdout == clean.stdout
+    assert [c["path"] for c in result.json()["changes"]] == ["knowledge/plans/winter-promo-2026.md"]
+
+
+def test_review_never_lays_out_a_commits_cache(kb, markers, env):
+    """A link under knowledge/ makes the review lay the files out, and what links point to:
+    a link to the commit's `.kbctl/entries.pickle` must not bring it into the snapshot."""
+    base = git(kb, "rev-parse", "HEAD").strip()
+    (kb / ".kbctl").mkdir(exist_ok=True)
+    (kb / ".kbctl" / "entries.pickle").write_bytes(pickle.dumps(_Touch(markers / "entries.pickle")))
+    os.symlink("../.kbctl/entries.pickle", kb / "knowledge" / "notes.bin")
+    git(kb, "add", "knowledge")
+    commit_cache(kb)
+    shutil.rmtree(kb / ".kbctl")  # nothing for the review to borrow from the working tree
+    result = run_cli("review", "--base", base, "--head", "HEAD", "--format", "json",
+                     "--as-of", AS_OF, cwd=kb, env=env)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert sorted(os.listdir(markers)) == []
+
+
+# -- serve builds from the same cache ----------------------------------------------------------
+
+@pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+def test_serve_with_a_planted_cache_runs_no_code(kb, tmp_path, markers, env):
+    build(kb, tmp_path / "warm", env)
+    plant(kb, markers)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kbctl", "serve", "--port", "0"], cwd=kb, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, **env, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)]))},
+    )
+    line = ""
+    try:
+        for line in proc.stdout:
+            if line.startswith("serving "):
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert line.startswith("serving "), out + err
+    assert "Traceback" not in err, err
+    assert sorted(os.listdir(markers)) == []
+    manifest = json.loads((kb / ".kbctl" / "serve" / "help-center" / "manifest.json").read_text("utf-8"))
+    assert manifest["entries"]
