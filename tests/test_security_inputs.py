@@ -192,7 +192,7 @@ SAMPLES = {
     "^https?://[^\\s]+$": "https://help.example.com",
     "^[a-z][a-z0-9-]*$": "broken-link",
     "^KB[0-9]{3}$": "KB001",
-    "^(?!\\.)[^/\\\\]+(/(?!\\.)[^/\\\\]+)*$": "assets/img",
+    "^(?!\\.)[^/\\\\\\x00-\\x1f\\x7f-\\x9f]+(/(?!\\.)[^/\\\\\\x00-\\x1f\\x7f-\\x9f]+)*$": "assets/img",
 }
 UNANCHORED = {"\\S", "^https?://"}  # match anywhere after their start: a newline may follow
 
