@@ -269,12 +269,11 @@ def _is_cache(path: str) -> bool:
 
 
 def _safe(path: str) -> bool:
-    """A relative path of plain names, outside `.git` and kbctl's cache folder: a commit's
-    `.kbctl/entries.pickle` would be unpickled as the snapshot's parse cache."""
+    """A relative path of plain names, outside `.git` (the cache folder is left out of the
+    tree already: `_is_cache`)."""
     parts = path.split("/")
     return (not path.startswith("/") and not {"..", ".", ""} & set(parts)
-            and not any(part.lower() == ".git" for part in parts)
-            and parts[0].lower() != CACHE_DIR)
+            and not any(part.lower() == ".git" for part in parts))
 
 
 _NO_FOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
