@@ -24,9 +24,10 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kbctl.model import Diagnostic
-from kbctl.rules import rule
+if TYPE_CHECKING:
+    from kbctl.model import Diagnostic
 
 KEY_BYTES = 32
 MAC_BYTES = 32  # SHA-256
@@ -62,6 +63,8 @@ def ignored_note(root: Path) -> list[Diagnostic]:
     """The `cache-ignored` note, when git tracks the KB's cache (at most one)."""
     if not tracked(root):
         return []
+    from kbctl.rules import rule  # here: a no-change build never loads the model
+
     return [rule("cache-ignored").diag(
         CACHE_FOLDER, None, f"git tracks files in {CACHE_FOLDER}/, so kbctl's cache was not read "
         f"(a committed cache is never trusted; git rm -r --cached {CACHE_FOLDER} stops tracking it)")]
