@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path, PurePosixPath
 
+from kbctl.errors import UsageError
+
 
 class ChannelWriter:
     """Collects a channel's files in a staging folder and remembers what each entry produced."""
@@ -198,6 +200,80 @@ def _manifest_with(text: str, digests: dict[str, str], removed) -> str:
     return f'{text[:start]}  "files": {{\n{lines}\n  }}\n}}\n'
 
 
+# -- where a build may write ----------------------------------------------------------------------
+
+PROTECTED = ("knowledge", ".git", ".kbctl")  # beside the KB root itself
+
+
+def check_output_folder(root: Path, out: Path, channels) -> None:
+    """Refuse (UsageError, exit 2) an output that a build would write through a symbolic link
+    or whose channel folders would replace the knowledge base, its history or its cache, or a
+    folder kbctl did not make. A swap replaces `OUT/<channel>` whole: a committed `dist ->
+    elsewhere` or a channel named `knowledge` with `--out .` would otherwise delete what is
+    there."""
+    out = Path(os.path.abspath(out))
+    _refuse_links(Path(os.path.abspath(root)), out)
+    protected = [root.resolve(), *(root.resolve() / name for name in PROTECTED)]
+    _refuse_inside(out, protected[1:], "output folder")
+    for channel in channels:
+        folder = out / channel.name
+        if folder.is_symlink():
+            raise UsageError(f"{folder}: the channel folder is a symbolic link; kbctl never writes through one")
+        real = folder.resolve()
+        for place in protected:
+            if real == place or real in place.parents:
+                raise UsageError(f"{folder}: the channel folder of {channel.name} would replace {place}")
+        _refuse_inside(folder, protected[1:], f"channel folder of {channel.name}")
+        if not replaceable(folder, channel.name):
+            raise UsageError(f"{folder}: not a kbctl channel folder (no manifest.json of channel "
+                             f"{channel.name}); kbctl replaces only its own output")
+
+
+def _refuse_links(root: Path, out: Path) -> None:
+    """The output folder, and every folder between the KB root and it, must be real folders."""
+    steps = [out]
+    if out.is_relative_to(root):
+        parts = out.relative_to(root).parts
+        steps += [root.joinpath(*parts[:depth]) for depth in range(1, len(parts))]
+    for step in steps:
+        if step.is_symlink():
+            raise UsageError(f"{step}: the output folder is (inside) a symbolic link; "
+                             "kbctl never writes through one")
+
+
+def _refuse_inside(folder: Path, places, what: str) -> None:
+    real = folder.resolve()
+    for place in places:
+        if real == place or place in real.parents:
+            raise UsageError(f"{folder}: the {what} is inside {place}, which kbctl never writes to")
+
+
+def replaceable(folder: Path, name: str) -> bool:
+    """May a swap replace `folder`? Only when it is absent, an empty folder, or what a build of
+    channel `name` left there; never a symbolic link (the swap would empty its target)."""
+    if folder.is_symlink():
+        return False
+    if not folder.exists():
+        return True
+    if folder.is_dir() and not any(folder.iterdir()):
+        return True
+    return is_channel_folder(folder, name)
+
+
+def is_channel_folder(folder: Path, name: str) -> bool:
+    """True when `folder` is a real folder holding the manifest a build of channel `name`
+    writes: a regular file, a JSON object with that `channel`, a `kind` and `files`."""
+    manifest = folder / "manifest.json"
+    if folder.is_symlink() or manifest.is_symlink() or not manifest.is_file():
+        return False
+    try:
+        data = json.loads(manifest.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(data, dict) and data.get("channel") == name
+            and isinstance(data.get("kind"), str) and isinstance(data.get("files"), dict))
+
+
 def staging_folder(out: Path, name: str) -> Path:
     """A fresh folder beside the final one (same file system, so the swap is a rename)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -217,6 +293,9 @@ def swap_in(staging: Path, final: Path, trash: Path | None = None) -> None:
     so the old tree goes to `trash` (the KB's cache folder, out of the output folder's way)
     and a detached `rm` deletes it while kbctl exits.
     """
+    if not replaceable(final, final.name):  # check_output_folder refused it already; the last guard
+        discard(staging)
+        raise UsageError(f"{final}: not a kbctl channel folder, or a symbolic link; not replaced")
     aside = _aside_name(final, trash)
     moved = False
     if final.exists():

@@ -84,6 +84,11 @@ _TABLE = [
     Rule("ivr-menu", "KB019", "validate", E,
          "IVR keys clash among siblings, or a voice menu has more than 9 options.",
          "A phone keypad has keys 1 to 9 for options; 0 and * are reserved."),
+    Rule("unsafe-file", "KB020", "validate", E,
+         "A body link points to a file kbctl never publishes: a type that can run in a browser "
+         "(HTML, script, SVG with script), a hidden file, a symbolic link, or one outside "
+         "knowledge/ and the `assets` folders.",
+         "A linked file is served from the site's own origin, where active content runs as the site."),
     Rule("cache-ignored", "KB021", "validate", I,
          "Git tracks files in the cache folder `.kbctl/`, so kbctl read no cache (and wrote none).",
          "A cache is never trusted content: one that arrives in a commit could run code or change "

@@ -336,7 +336,7 @@ LINKS_BODY = """\
 [a](kb:b#中文标题) [b](kb:b#%E4%B8%AD%E6%96%87%E6%A0%87%E9%A2%98) [c](kb:b#x-1) [d](kb:b)
 [e](b.md) [f](sub/c.md#深入) [g](files/guide.pdf) ![h](files/logo.png)
 [i](#中文标题) [j](#setup--use) [k](#x) [l](#x-1) [m](#) [n](https://example.com/does-not-exist)
-[o](mailto:help@example.com) [p](tel:10000) [q](../kbctl.yaml)
+[o](mailto:help@example.com) [p](tel:10000)
 """
 
 

@@ -21,6 +21,7 @@ does not carry, and links of a scheme other than http(s)/mailto/tel, become plai
 
 from __future__ import annotations
 
+from kbctl.assets import file_refusal
 from kbctl.channels import entry_page_path
 from kbctl.channels.replay import RecordingResolver
 from kbctl.channels.site_maps import (
@@ -204,11 +205,8 @@ class Resolver:
         return None  # javascript:, data:, and any other scheme are never emitted
 
     def _file(self, kb_path: str) -> str | None:
-        if kb_path not in self.visible_files or kb_path.startswith("../"):
-            return None
-        root = self.ctx.kb.root
-        source = (root / kb_path).resolve()
-        if not source.is_file() or root.resolve() not in source.parents:
+        # The same predicate as validate's link check: only files it lets through are copied.
+        if kb_path not in self.visible_files or file_refusal(self.ctx.kb, kb_path) is not None:
             return None
         if kb_path not in self.files:
             self.files.append(kb_path)

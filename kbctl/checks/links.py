@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+from kbctl.assets import Refusal, file_refusal
 from kbctl.checks.references import resolve
 from kbctl.publish import eligible
 from kbctl.rules import rule
@@ -21,16 +22,17 @@ def link_target(kb, link):
 
 
 def broken_links(kb, _as_of):
-    broken = rule("broken-link")
+    """broken-link, and unsafe-file for a linked file that exists but is never published."""
     for entry in kb.valid_entries:
         for link in entry.links:
             problem = _problem(kb, entry, link)
             if problem:
+                name, text = problem if isinstance(problem, Refusal) else ("broken-link", problem)
                 # markdown-it percent-encodes hrefs; show the link as the author wrote it.
-                yield broken.diag(entry.path, link.line, f"{unquote(link.raw)}: {problem}", entry.id)
+                yield rule(name).diag(entry.path, link.line, f"{unquote(link.raw)}: {text}", entry.id)
 
 
-def _problem(kb, entry, link) -> str | None:
+def _problem(kb, entry, link) -> str | Refusal | None:
     if link.kind == "external":
         return None
     if link.kind == "anchor":  # a bare `#` is the top of the page
@@ -46,20 +48,12 @@ def _problem(kb, entry, link) -> str | None:
         target = kb.by_path.get(link.target)
         if target is not None:
             return _anchor_problem(target, link)
-    return _file_problem(kb, link)
+    return file_refusal(kb, link.target)  # the site channel copies what this lets through
 
 
 def _anchor_problem(target, link) -> str | None:
     if link.anchor and link.anchor not in target.anchors:
         return f"entry {target.id!r} has no heading '#{link.anchor}'"
-    return None
-
-
-def _file_problem(kb, link) -> str | None:
-    if link.target.startswith("../") or link.target == "..":
-        return "points outside the knowledge base"
-    if not (kb.root / link.target).is_file():
-        return f"no file {link.target}"
     return None
 
 

@@ -23,15 +23,18 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from kbctl.build import build as run_build
+        from kbctl.build import select_channels
         from kbctl.cli import STATE
         from kbctl.errors import BuildRefused
         from kbctl.model import Severity
+        from kbctl.output import check_output_folder
         from kbctl.report import emit
         from kbctl.session import open_config, parse_as_of
 
         root, config = open_config(STATE.root)
         date = parse_as_of(as_of)
         target = (Path.cwd() / out) if out else root / "dist"
+        check_output_folder(root, target, select_channels(config, channel))
         console = Console(stderr=True, highlight=False)
         try:
             result = run_build(root, config, date, target, channel, progress=_progress(console))
