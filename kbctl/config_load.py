@@ -7,12 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
 from kbctl.config import (
     CONFIG_NAME,
-    MAX_CONFIG_DEPTH,
     Channel,
     Config,
     Owner,
@@ -23,8 +19,9 @@ from kbctl.config import (
 from kbctl.errors import UsageError
 from kbctl.load.controlchars import check_config
 from kbctl.load.fastschema import SchemaCheck
+from kbctl.load.schemawords import describe
 from kbctl.resources import load_schema
-from kbctl.yamlutil import TooComplex, check_depth, line_of_path, roundtrip_yaml, to_plain
+from kbctl.yamlutil import CONFIG, BadYaml, line_of_path, load_roundtrip, to_plain
 
 if TYPE_CHECKING:
     import jsonschema
@@ -47,23 +44,10 @@ def parse_config(root: Path) -> Config:
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror}", path=CONFIG_NAME) from None
     try:
-        check_depth(text, MAX_CONFIG_DEPTH)
-    except TooComplex as exc:
-        line = exc.line + 1 if exc.line is not None else None
+        tree = load_roundtrip(text, CONFIG)
+    except BadYaml as exc:
+        line = exc.line + 1 if exc.line is not None else 1
         raise UsageError(f"YAML error: {exc}", path=CONFIG_NAME, line=line) from None
-    except yaml.YAMLError:
-        pass  # not YAML at all: ruamel says where, below
-    try:
-        tree = roundtrip_yaml().load(text)
-    except RecursionError:  # ruamel's composer recurses once per nesting level
-        raise UsageError("YAML error: nested too deeply", path=CONFIG_NAME) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise UsageError(f"YAML error: {problem}", path=CONFIG_NAME, line=line) from None
-    except YAMLError as exc:
-        raise UsageError(f"YAML error: {exc}", path=CONFIG_NAME) from None
     if not isinstance(tree, dict):
         raise UsageError("must be a mapping of settings", path=CONFIG_NAME, line=1)
     data = to_plain(tree)
@@ -73,7 +57,7 @@ def parse_config(root: Path) -> Config:
         error = _most_specific(errors[0])
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
         raise UsageError(
-            f"{where}: {_describe(error)}", path=CONFIG_NAME,
+            f"{where}: {describe(error)}", path=CONFIG_NAME,
             line=line_of_path(tree, _error_location(error)),
         )
     config = _build(path, data, tree)
@@ -96,15 +80,6 @@ def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationEr
 
     best = jsonschema.exceptions.best_match([error])
     return best or error
-
-
-def _describe(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return f"unknown key {', '.join(map(repr, extra))}"
-    if error.validator == "enum":
-        return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
-    return error.message
 
 
 def _build(path: Path, data: dict, tree: Any) -> Config:

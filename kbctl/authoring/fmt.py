@@ -18,12 +18,11 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import YAMLError
 
 from kbctl.authoring.files import atomic_write
 from kbctl.errors import UsageError
 from kbctl.load.discover import discover
-from kbctl.yamlutil import roundtrip_yaml, to_plain
+from kbctl.yamlutil import FRONT_MATTER, BadYaml, load_roundtrip, to_plain
 
 # CONTRACT 1.2 / schemas/entry.schema.json order; unknown keys follow in their own order.
 KEY_ORDER = (
@@ -97,15 +96,13 @@ def _closing_fence(lines: list[str]) -> int:
 
 
 def _parse(front: str) -> CommentedMap:
-    loader = roundtrip_yaml()
-    loader.Constructor = _DatesAsText
+    """The front matter read the way the loader reads it: one guarded YAML reader, so a YAML
+    bomb or deep nesting is refused here as in validate, in the same words."""
     try:
-        data = loader.load(front)
-    except YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise Unformattable(f"YAML error{where}: {problem}") from None
+        data = load_roundtrip(front, FRONT_MATTER, constructor=_DatesAsText)
+    except BadYaml as exc:
+        where = f" (line {exc.line + 2})" if exc.line is not None else ""
+        raise Unformattable(f"YAML error{where}: {exc}") from None
     if not isinstance(data, CommentedMap) or not data:
         raise Unformattable("the front matter is not a mapping of keys")
     return data

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import jinja2
-import yaml
 
 from kbctl.resources import data_dir
-from kbctl.yamlutil import FrontMatterLoader
+from kbctl.yamlutil import BadYaml, load_front_matter
 
 
 def yaml_scalar(text: str) -> str:
@@ -18,8 +17,8 @@ def yaml_scalar(text: str) -> str:
     boolean. JSON string syntax is valid YAML double-quoted syntax.
     """
     try:
-        plain = yaml.load(f"k: {text}\n", Loader=FrontMatterLoader)
-    except yaml.YAMLError:
+        plain = load_front_matter(f"k: {text}\n")  # read back as the loader will read it
+    except BadYaml:
         plain = None
     if "\n" not in text and plain == {"k": text}:
         return text

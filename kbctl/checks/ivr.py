@@ -12,8 +12,21 @@ from kbctl.publish import carried, eligible
 from kbctl.rules import rule
 from kbctl.speech import rates, spoken_seconds
 
-_URL = re.compile(r"(?i)\b(?:https?://|www\.|ftp://|mailto:)|\b[\w.-]+\.(?:com|cn|net|org|io)\b")
-_MARKUP = re.compile(r"<[A-Za-z/!][^>]*>|\[[^\]]*\]\([^)]*\)|`|^\s*\|.*\|\s*$|!\[", re.MULTILINE)
+# Scripts are attacker-controlled text: every pattern here is linear. A domain is found by
+# its last dot (a word character, `.com`): `[\w.-]+\.com` tried from each start of a long
+# `a.a.a.…` backtracks quadratically. Runs that could fail late are possessive or bounded
+# by a character class the next part cannot match.
+_SCHEME = re.compile(r"(?i)\b(?:https?://|www\.|ftp://|mailto:)")
+_DOMAIN = re.compile(r"(?i)\w\.(?:com|cn|net|org|io)\b")
+# A pattern runs only on a script holding one of its literal parts (found by str's own
+# search, several times faster than a regular expression trying every position).
+_URL_PATTERNS = ((("://", "www.", "mailto:"), _SCHEME), ((".com", ".cn", ".net", ".org", ".io"), _DOMAIN))
+_MARKUP = re.compile(
+    r"<[A-Za-z/!][^<>]*+>|\[[^\[\]]*+\]\([^()]*+\)|`|^[^\S\n]*+\|[^\n]*\|[^\S\n]*$|!\[", re.MULTILINE)
+# No phone prompt is this long: past it a script is too long for any voice menu, and only
+# the first part is parsed as Markdown (whose parse of a long hostile text costs seconds);
+# the linear patterns above still read all of it.
+MAX_PARSED_SCRIPT = 5_000
 _UNSPEAKABLE_TOKENS = {
     "link_open": "a link", "image": "an image", "table_open": "a table",
     "code_inline": "code", "code_block": "code", "fence": "code",
@@ -33,15 +46,27 @@ def unspeakable(script: str) -> str | None:
 
 def find_unspeakable(script: str) -> tuple[str, int] | None:
     """(what a speech engine cannot say, its 0-based line in the script), or None."""
-    for token in parser(html=True).parse(script):
+    for token in parser(html=True).parse(_parsed_part(script)):
         line = token.map[0] if token.map else 0
         for item in [token, *(token.children or [])]:
             if item.type in _UNSPEAKABLE_TOKENS:
                 return _UNSPEAKABLE_TOKENS[item.type], _child_line(token, item, line)
-    for pattern, what in ((_URL, "a URL"), (_MARKUP, "markup")):
-        if match := pattern.search(script):
-            return what, script.count("\n", 0, match.start())
+    lowered = script.lower()
+    urls = [m.start() for parts, pattern in _URL_PATTERNS if any(part in lowered for part in parts)
+            if (m := pattern.search(script))]
+    if urls:
+        return "a URL", script.count("\n", 0, min(urls))
+    if any(mark in script for mark in "<[`|") and (match := _MARKUP.search(script)):
+        return "markup", script.count("\n", 0, match.start())
     return None
+
+
+def _parsed_part(script: str) -> str:
+    """The script up to MAX_PARSED_SCRIPT characters, cut at a line end."""
+    if len(script) <= MAX_PARSED_SCRIPT:
+        return script
+    cut = script.rfind("\n", 0, MAX_PARSED_SCRIPT)
+    return script[:cut if cut > 0 else MAX_PARSED_SCRIPT]
 
 
 def _child_line(token, item, line: int) -> int:

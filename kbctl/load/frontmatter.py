@@ -7,19 +7,18 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from kbctl.load.controlchars import check_front_matter
 from kbctl.load.fastschema import SchemaCheck
+from kbctl.load.schemawords import describe, missing_keys, unknown_keys
 from kbctl.model import Diagnostic
 from kbctl.resources import inline_refs, load_schema
 from kbctl.rules import rule
-from kbctl.yamlutil import TooComplex, load_front_matter, top_level_key_lines
+from kbctl.yamlutil import FRONT_MATTER, BadYaml, load_front_matter, top_level_key_lines
 
 if TYPE_CHECKING:
     import jsonschema
 
-MAX_FRONT_MATTER = 256 * 1024
+MAX_FRONT_MATTER = FRONT_MATTER.max_chars
 DATE_KEYS = ("last_reviewed", "review_by", "valid_from", "valid_to")
 REQUIRED = ("id", "title", "type", "status", "owner")
 
@@ -88,25 +87,9 @@ def parse(path: str, text: str) -> FrontMatter:
         return result
     try:
         data = load_front_matter(front)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = 2 + mark.line if mark else 1
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        result.diagnostics.append(syntax.diag(path, line, f"YAML error: {problem}"))
-        return result
-    except TooComplex as exc:
+    except BadYaml as exc:
         line = 2 + exc.line if exc.line is not None else 1
         result.diagnostics.append(syntax.diag(path, line, f"YAML error: {exc}"))
-        return result
-    except yaml.reader.ReaderError as exc:  # a control character: it has a position, no mark
-        line = 2 + front.count("\n", 0, exc.position)
-        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-        result.diagnostics.append(syntax.diag(
-            path, line, f"YAML error: control character #x{char:04x} is not allowed"))
-        return result
-    except (yaml.YAMLError, RecursionError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        result.diagnostics.append(syntax.diag(path, 1, f"YAML error: {first}"))
         return result
     if data is None:
         result.diagnostics.append(syntax.diag(path, 1, "the front matter is empty"))
@@ -137,11 +120,17 @@ def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], boo
             continue
         reported.add(where)
         if error.validator == "additionalProperties":
-            known = set(error.schema.get("properties", {})) | bad_keys
-            for key in sorted(set(error.instance) - known):
-                bad_keys.add(key)
-                out.append(schema_rule.diag(
-                    path, key_lines.get(key, 1), f"unknown key {key!r}", entry_id))
+            for key in unknown_keys(error):
+                if key not in bad_keys:
+                    bad_keys.add(key)
+                    out.append(schema_rule.diag(
+                        path, key_lines.get(key, 1), f"unknown key {key!r}", entry_id))
+            continue
+        if error.validator == "required":  # one error per missing key, each naming them all
+            for key in missing_keys(error):
+                if key not in bad_keys:
+                    bad_keys.add(key)
+                    out.append(schema_rule.diag(path, 1, f"missing required key {key!r}", entry_id))
             continue
         key, message = _explain(error)
         if key:
@@ -162,26 +151,28 @@ def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], boo
     return meta, ok
 
 
+# When a value breaks several rules, the first in this order is the one reported: a wrong
+# type makes the rest moot; a date's pattern says more than its format.
+_RULE_ORDER = ("type", "required", "additionalProperties", "enum", "pattern", "minLength", "format")
+
+
 def _error_order(error: jsonschema.ValidationError) -> tuple:
-    return (list(map(str, error.absolute_path)), error.message)
+    rank = _RULE_ORDER.index(error.validator) if error.validator in _RULE_ORDER else len(_RULE_ORDER)
+    return (list(map(str, error.absolute_path)), rank, str(error.validator))
 
 
 def _explain(error: jsonschema.ValidationError) -> tuple[str | None, str]:
+    """(the top-level key in error or None, kbctl's message): the entry's own words for dates
+    and empty text, else kbctl's words for the rule (kbctl/load/schemawords.py)."""
     path = list(error.absolute_path)
     key = str(path[0]) if path else None
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return None, f"missing required key {missing!r}"
     where = "/".join(map(str, path))
     if error.validator == "format" and error.validator_value == "date":
-        return key, f"{where}: {error.instance!r} is not a real date"
-    if error.validator == "pattern" and key in DATE_KEYS:
-        return key, f"{where}: {error.instance!r} is not a date in the form YYYY-MM-DD"
-    if error.validator == "enum":
-        choices = ", ".join(map(str, error.validator_value))
-        return key, f"{where}: {error.instance!r} is not one of {choices}"
-    if error.validator in ("pattern", "minLength") and error.schema.get("pattern") == "\\S":
-        return key, f"{where}: must not be empty"
-    if error.validator == "pattern":
-        return key, f"{where}: {error.instance!r} does not match {error.validator_value}"
-    return key, f"{where}: {error.message}" if where else error.message
+        message = f"{error.instance!r} is not a real date"
+    elif error.validator == "pattern" and key in DATE_KEYS:
+        message = f"{error.instance!r} is not a date in the form YYYY-MM-DD"
+    elif error.validator in ("pattern", "minLength") and error.schema.get("pattern") == "\\S":
+        message = "must not be empty"
+    else:
+        message = describe(error)
+    return key, f"{where}: {message}" if where else message
