@@ -217,7 +217,7 @@ def _attach_git_dates(kb: KnowledgeBase, dates) -> None:
 class Scan:
     """The entry files as this run finds them, read only where their stat changed."""
 
-    stats: dict[str, tuple]  # path -> (size, mtime, inode), as git's index keeps them
+    stats: dict[str, tuple | None]  # path -> (size, mtime, inode), as git's index keeps them
     shas: dict[str, str | None]  # path -> sha256 of the bytes (None: unreadable)
     read: dict[str, bytes | Diagnostic]  # the files this run had to read
     changed: list[str]  # entries whose bytes differ from the last build's

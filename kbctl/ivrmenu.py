@@ -5,12 +5,27 @@ Shared by the `ivr-menu` check and the VoiceXML renderer, so both see the same m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from kbctl.config import Config, TaxonomyNode
-from kbctl.model import Entry
 
 KEYS = tuple("123456789")
+
+
+class MenuEntry(Protocol):
+    """What a menu needs of an entry: a loaded Entry, or what a patch kept of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def category(self) -> str | None: ...
+
+
+E = TypeVar("E", bound=MenuEntry)
 
 
 @dataclass
@@ -18,7 +33,7 @@ class Option:
     key: str | None  # None when the menu ran out of keys
     title: str
     node: TaxonomyNode | None = None
-    entry: Entry | None = None
+    entry: MenuEntry | None = None
 
 
 @dataclass
@@ -34,9 +49,9 @@ class Menu:
         return len(self.options) > len(KEYS) or any(o.key is None for o in self.options)
 
 
-def build_menu(config: Config, entries: list[Entry], locale: str) -> Menu:
+def build_menu(config: Config, entries: Sequence[E], locale: str) -> Menu:
     """The main menu over the carried `entries` of one locale, with submenus per category."""
-    by_category: dict[str, list[Entry]] = {}
+    by_category: dict[str, list[E]] = {}
     for entry in sorted(entries, key=lambda e: (e.title, e.id)):
         by_category.setdefault(entry.category or "", []).append(entry)
     below = _paths_with_entries(by_category)
@@ -46,7 +61,7 @@ def build_menu(config: Config, entries: list[Entry], locale: str) -> Menu:
     return menu
 
 
-def _paths_with_entries(by_category: dict[str, list[Entry]]) -> set[str]:
+def _paths_with_entries(by_category: dict[str, list[E]]) -> set[str]:
     paths: set[str] = set()
     for category in by_category:
         parts = category.split("/") if category else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import MutableMapping
 from functools import cache
 
 from markdown_it import MarkdownIt
@@ -16,7 +17,7 @@ from kbctl.model import RESTRICTED_BLOCKS, VISIBILITY_LEVELS, VISIBILITY_RANK
 try:
     import markdown_it_pyrs
 except ImportError:  # optional: markdown-it-py then reads and renders everything
-    markdown_it_pyrs = None
+    markdown_it_pyrs = None  # type: ignore[assignment]
 
 _NOT_SLUG = re.compile(r"[^\w\- ]", re.UNICODE)
 
@@ -70,7 +71,9 @@ _BLOCK_NAME = re.compile(r"[ \t]*([A-Za-z0-9_-]*)(.*)", re.DOTALL)
 def block_name(token) -> tuple[str | None, str]:
     """A block opener's name (None: malformed, as `:::?x`, `::::x` or `::: a.b`) and the text
     after it."""
-    name, after = _BLOCK_NAME.fullmatch(token.info).groups()
+    match = _BLOCK_NAME.fullmatch(token.info)
+    assert match is not None  # the pattern takes any info string
+    name, after = match.groups()
     rest = after.strip()
     if token.markup != ":::" or not name or (rest and after[0] not in " \t"):
         return None, rest
@@ -120,6 +123,7 @@ def _cut_blocks(state: StateCore) -> None:
             depth -= token.type == BLOCK_CLOSE
         elif token.type == BLOCK_OPEN and page_level(token) > audience:
             depth = 1
+            assert token.map is not None  # block tokens carry their lines
             cut.append((token.map[0], token.map[1]))
         else:
             kept.append(token)
@@ -128,7 +132,7 @@ def _cut_blocks(state: StateCore) -> None:
         _drop_definitions(state.env, cut)
 
 
-def _drop_definitions(env: dict, cut: list[tuple[int, int]]) -> None:
+def _drop_definitions(env: MutableMapping, cut: list[tuple[int, int]]) -> None:
     def inside(found: dict) -> bool:
         return any(start <= found["map"][0] < end for start, end in cut)
 
@@ -160,13 +164,14 @@ def _inline_where_needed(state: StateCore) -> None:
 
 # markdown-it.rs (markdown-it-pyrs), where installed: the same CommonMark reading as
 # markdown-it-py, in Rust, several times faster.
-fast_version: str | None = markdown_it_pyrs.__version__ if markdown_it_pyrs else None
+fast_version: str | None = getattr(markdown_it_pyrs, "__version__", None)
 
 
 def _rust_parser(*extensions: str):
     if markdown_it_pyrs is None:
         return None
-    return markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["strikethrough", *extensions])
+    # The stubs list markdown-it.rs' rule names as literals; the callers pass valid ones.
+    return markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["strikethrough", *extensions])  # type: ignore[list-item]
 
 
 # Checks read bodies with markdown-it.rs' tree (tests hold the two readings equal).

@@ -165,7 +165,7 @@ def _resolve_links(children: list[Token], entry_path: str, resolve: LinkResolver
         if child.type == "text" and ":" in child.content:
             child.content = _SCRIPT_SCHEME.sub("\\1\uff1a", child.content)
         if child.type == "link_open":
-            link = classify(entry_path, child.attrGet("href") or "", 0, 0)
+            link = classify(entry_path, str(child.attrGet("href") or ""), 0, 0)
             url = resolve(link)
             unlinked_depth.append(url is None)
             if url is None:
@@ -177,7 +177,7 @@ def _resolve_links(children: list[Token], entry_path: str, resolve: LinkResolver
             if unlinked_depth and unlinked_depth.pop():
                 continue
         elif child.type == "image":
-            url = resolve(classify(entry_path, child.attrGet("src") or "", 0, 0))
+            url = resolve(classify(entry_path, str(child.attrGet("src") or ""), 0, 0))
             if url is None:
                 text = Token("text", "", 0)
                 text.content = child.content
@@ -451,6 +451,8 @@ def _fast_html(source: str) -> str | None:
     UTF-8), or a panic (such as on a `[` before an unclosed backtick run, which the tests above
     exclude, with the other known ones). Nothing has been resolved yet, so markdown-it-py can
     still render the source."""
+    if _fast_page_html is None:
+        return None
     try:
         return _fast_page_html(source)
     except UnicodeEncodeError:

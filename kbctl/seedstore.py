@@ -27,7 +27,7 @@ from kbctl.channels.replay import NotReplayable
 try:
     import fcntl
 except ImportError:  # Windows: no fork either, rows are written in the build's process
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 FILE_NAME = "seeds.sqlite"
 

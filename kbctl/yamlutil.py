@@ -145,7 +145,7 @@ def _scan_events(events, limits: Limits) -> None:
             if event.anchor is not None:
                 sizes[event.anchor] = 1
         elif isinstance(event, yaml.AliasEvent):
-            new = _alias_size(event.anchor, sizes, open_collections, line)
+            new = _alias_size(event.anchor or "", sizes, open_collections, line)
         else:
             continue
         if open_collections and not isinstance(event, yaml.CollectionStartEvent):

@@ -104,6 +104,7 @@ class Server:
     def url(self) -> str:
         assert self._httpd is not None, "start() first"
         host, port = self._httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host  # typeshed allows bytes
         return f"http://{host}:{port}/"
 
     def start(self) -> None:

@@ -44,7 +44,7 @@ def render(ctx, writer) -> FaqSeeds:
     for locale, entries in ctx.by_locale().items():
         results = fork_map(lambda chunk: [(*record_text(ctx, pages, e), take_renderings()) for e in chunk],
                            entries)
-        records = []
+        records: list[str] = []
         for entry, (text, seen, renderings) in zip(entries, results):
             remember(renderings)
             seeds.where[entry.id] = (locale, len(records), seen)
@@ -160,7 +160,7 @@ def _fresh_links(job, entry: Entry):
 
     def page(entry_id: str | None) -> str | None:
         found = names.resolve(entry_id) if entry_id else None
-        if found is None or not base_url or site.name not in names.carriers(found[1]):
+        if found is None or site is None or not base_url or site.name not in names.carriers(found[1]):
             return None
         return f"{base_url.rstrip('/')}/{names.locales[found[1]]}/{found[0]}/"
 

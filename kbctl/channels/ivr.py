@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from kbctl.channels import vxml
 from kbctl.channels.ivr_phrases import language_line, phrases
-from kbctl.ivrmenu import KEYS, Menu, Option, build_menu, walk
+from kbctl.ivrmenu import KEYS, Menu, MenuEntry, Option, build_menu, walk
 from kbctl.model import Entry
 from kbctl.seedstore import dump
 
@@ -85,8 +85,8 @@ def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
         if any(item.id in changed for item in listed[locale]):
             files.update(_locale_files(locale, main, operator, only=changed.keys()))
     made = {path: text.encode("utf-8") for path, text in files.items()}
-    files = {path: blob for path, blob in made.items() if not _holds(job.folder / path, blob)}
-    return files, {"listed": listed}, set()
+    differing = {path: blob for path, blob in made.items() if not _holds(job.folder / path, blob)}
+    return differing, {"listed": listed}, set()
 
 
 def _holds(path, blob: bytes) -> bool:
@@ -122,13 +122,19 @@ def menu_files(main: Menu) -> dict[str, str]:
     return names
 
 
-def entry_file(entry: Entry) -> str:
+def _node_path(option: Option) -> str:
+    assert option.node is not None  # an option is an entry or a category
+    return option.node.path
+
+
+def entry_file(entry: MenuEntry) -> str:
     return f"entry-{entry.id}.vxml"
 
 
-def offered(menu: Menu) -> list[Option]:
-    # An option without a key only exists in a menu the ivr-menu check refuses to build.
-    return [option for option in menu.options if option.key is not None]
+def offered(menu: Menu) -> list[tuple[str, Option]]:
+    """(key, option) of the options with a key: an option without one only exists in a menu
+    the ivr-menu check refuses to build."""
+    return [(option.key, option) for option in menu.options if option.key is not None]
 
 
 def _with_parents(menu: Menu, parent: Menu | None = None) -> Iterator[tuple[Menu, Menu | None]]:
@@ -154,7 +160,7 @@ def _documents(locale: str, main: Menu, operator: str | None, only=None):
     for menu, parent in _with_parents(main):
         back = names[parent.path] if parent else None
         yield f"{locale}/{names[menu.path]}", menu_document(locale, menu, names, back, operator), None
-        for option in offered(menu):
+        for _, option in offered(menu):
             entry = option.entry
             if entry is not None and (only is None or entry.id in only):
                 text = entry_document(locale, script(entry), names[menu.path], operator)
@@ -168,8 +174,8 @@ def menu_document(locale: str, menu: Menu, names: dict[str, str], back: str | No
     root = vxml.document(locale)
     dialog = vxml.element(root, "menu", {"id": "menu"})
     speech = vxml.prompt(dialog)
-    for option in offered(menu):
-        before, after = words.option(option.title, option.key, option.entry is not None)
+    for key, option in offered(menu):
+        before, after = words.option(option.title, key, option.entry is not None)
         vxml.say_plain(speech, before)
         vxml.say(speech, option.title)
         vxml.say_plain(speech, after)
@@ -177,9 +183,9 @@ def menu_document(locale: str, menu: Menu, names: dict[str, str], back: str | No
     hints = [words.operator] if operator else []
     hints += [words.repeat_menu] + ([words.back] if back else [])
     _say_hints(speech, hints)
-    for option in offered(menu):
-        target = entry_file(option.entry) if option.entry else names[option.node.path]
-        vxml.choice(dialog, option.key, prefix + target)
+    for key, option in offered(menu):
+        target = entry_file(option.entry) if option.entry else names[_node_path(option)]
+        vxml.choice(dialog, key, prefix + target)
     _common_choices(dialog, repeat="#menu", back=prefix + back if back else None)
     vxml.retry_handlers(dialog, words.flow, "#operator" if operator else None)
     vxml.operator_form(root, operator, words.flow, "#menu")
@@ -228,10 +234,11 @@ def language_document(locales: list[str], default_locale: str, operator: str | N
     return vxml.to_xml(root)
 
 
-def script(entry: Entry | Listed) -> str:
+def script(entry: MenuEntry) -> str:
     # validate refuses a carried entry with neither; the title is only a last resort.
     if isinstance(entry, Listed):
         return entry.spoken
+    assert isinstance(entry, Entry)
     return entry.ivr_script or entry.summary or entry.title
 
 

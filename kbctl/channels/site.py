@@ -64,7 +64,7 @@ from kbctl.timing import stage
 ASSETS = ("site.css", "search.js", "favicon.svg")
 
 
-def render(ctx, writer) -> None:
+def render(ctx, writer) -> SiteSeeds:
     with stage("site maps"):
         maps = build_maps(ctx)
     site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps)

@@ -119,12 +119,13 @@ class Restatement:
             if len(labels.get(slug, ())) > 1 or (slug in after and labels.get(slug, {after[slug]}) != {after[slug]}):
                 raise NotReplayable(f"{entry.path}: tag {slug!r} is written more than one way")
         for slug in sorted(before | after.keys()):
-            tag = by_slug.get(slug)
+            tag = by_slug.get(slug)  # there for every slug in `before`
             if slug in before and slug in after:  # still tagged: the card as it is now
                 if not recarded:
                     continue
-                _swap(tag.cards, new, resort=True)
+                _swap(by_slug[slug].cards, new, resort=True)
             elif slug in before:  # the entry leaves the tag
+                tag = by_slug[slug]
                 tag.cards = [card for card in tag.cards if card.id != entry.id]
                 if not tag.cards:
                     del by_slug[slug], maps.tag_slugs[(locale, tag.label)]

@@ -101,7 +101,8 @@ def _read_blocks(path, entry_id, tokens, lines, first_line, info: BodyInfo):
         closed = end < len(lines) and _closes(lines[end])
         rank = _level(name or "")
         for offset in range(start + 1, end):
-            if levels[offset] is not None and rank >= levels[offset]:
+            inner = levels[offset]
+            if inner is not None and rank >= inner:
                 levels[offset], owners[offset] = rank, name or "malformed"
         levels[start] = None
         if closed:
@@ -207,6 +208,7 @@ def _walk_tokens(path, source, levels, first_line, info: BodyInfo) -> None:
 def _walk_tree(path, source, levels, first_line, info: BodyInfo) -> None:
     """The same reading as `_walk_markdown_it`, from markdown-it.rs' syntax tree: 7 times faster,
     which makes it most of a cold `kbctl validate`. Positions come as byte offsets."""
+    assert fast_tree is not None  # _walk_tokens comes here only with markdown-it.rs
     lines = _LineCounter(source.encode("utf-8"))
     repeats: dict[str, int] = {}
     for node in fast_tree(source).walk():
@@ -266,7 +268,7 @@ def _walk_markdown_it(path, source, levels, first_line, info: BodyInfo) -> None:
 def _walk_parsed(path, tokens: list[Token], levels, first_line, info: BodyInfo) -> None:
     for index, token in enumerate(tokens):
         if token.type == "heading_open":
-            anchor = token.attrGet("id") or ""
+            anchor = str(token.attrGet("id") or "")
             inline = tokens[index + 1]
             text = "".join(child.content for child in inline.children or []
                            if child.type in ("text", "code_inline"))

@@ -132,10 +132,10 @@ def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], boo
                     bad_keys.add(key)
                     out.append(schema_rule.diag(path, 1, f"missing required key {key!r}", entry_id))
             continue
-        key, message = _explain(error)
-        if key:
-            bad_keys.add(key)
-        line = key_lines.get(key, 1) if key else 1
+        explained_key, message = _explain(error)
+        if explained_key:
+            bad_keys.add(explained_key)
+        line = key_lines.get(explained_key, 1) if explained_key else 1
         out.append(schema_rule.diag(path, line, message, entry_id))
     meta = {k: v for k, v in data.items() if k not in bad_keys}
     for key in DATE_KEYS:

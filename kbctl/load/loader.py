@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import pickle
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def _parse_all(todo: list[tuple[str, bytes, str]], default_locale: str, meanwhil
                          PARALLEL_MIN_FILES, meanwhile=meanwhile))
 
 
-def _parse_chunk(items: list[tuple[str, bytes, str]], default_locale: str) -> list[tuple[str, Packed]]:
+def _parse_chunk(items: Sequence[tuple[str, bytes, str]], default_locale: str) -> list[tuple[str, Packed]]:
     out = []
     for path, data, digest in items:
         text = decode(path, data)
