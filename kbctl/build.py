@@ -157,7 +157,8 @@ def _load_and_check(root: Path, config: Config, as_of: dt.date, found, scan: Sca
         diagnostics = run_validate(kb, as_of)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors:
-        raise BuildRefused(f"{len(errors)} errors in the content; nothing was written (run kbctl validate)",
+        count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
+        raise BuildRefused(f"{count} in the content; nothing was written (run kbctl validate)",
                            diagnostics=errors, entries=len(kb.entries))
     _attach_git_dates(kb, history[0] if history else _git_dates(root))
     return kb, diagnostics
