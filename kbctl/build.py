@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kbctl import __version__, cache
+from kbctl import __version__, cache, cachetrust
 from kbctl.config import CONFIG_NAME, Channel, Config
 from kbctl.errors import BuildRefused, UsageError
 from kbctl.load.discover import discover
@@ -112,7 +112,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             discard(staging)
         raise
     for channel, staging in staged:
-        swap_in(staging, out / channel.name, trash=kb.root / cache.CACHE_DIR / "trash")
+        trash = kb.root / cache.CACHE_DIR / "trash" if cachetrust.usable(kb.root) else None
+        swap_in(staging, out / channel.name, trash=trash)
         state[channel.name] = _channel_record(channel, world, scan.content, out)
     state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
                  _interfaces={e.path: e.interface for e in kb.entries},

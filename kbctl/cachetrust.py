@@ -11,7 +11,9 @@ also covers the blob's role (which cache, which row), so a sealed blob of one ki
 passed off as another.
 
 And a cache that git tracks is not read at all (nor written: kbctl would be rewriting
-committed files); loading says so with one `cache-ignored` note (`ignored_note`).
+committed files), nor is a cache folder that is a symbolic link (or not a folder): a commit can
+hold one pointing anywhere, and writing through it would put kbctl's files outside the KB.
+Loading says so with one `cache-ignored` note (`ignored_note`).
 
 Without a key (none can be created or read) caching is simply off: never an error.
 """
@@ -22,6 +24,7 @@ import functools
 import hmac
 import os
 import secrets
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,19 +58,37 @@ def unseal(role: str, blob: bytes | None) -> bytes | None:
 
 
 def usable(root: Path) -> bool:
-    """Whether this run may read and write the KB's cache: a key, and git tracks nothing in it."""
-    return _key() is not None and not tracked(root)
+    """Whether this run may read and write the KB's cache: a key, a cache folder that is a
+    plain folder (or none yet), and git tracks nothing in it."""
+    return _key() is not None and not linked(root) and not tracked(root)
 
 
 def ignored_note(root: Path) -> list[Diagnostic]:
-    """The `cache-ignored` note, when git tracks the KB's cache (at most one)."""
-    if not tracked(root):
+    """The `cache-ignored` note, when the KB's cache folder is a link or git tracks it (at
+    most one)."""
+    if linked(root):
+        why = f"{CACHE_FOLDER} is a symbolic link or not a folder, so kbctl neither read nor wrote its cache there"
+    elif tracked(root):
+        why = (f"git tracks files in {CACHE_FOLDER}/, so kbctl's cache was not read (a committed "
+               f"cache is never trusted; git rm -r --cached {CACHE_FOLDER} stops tracking it)")
+    else:
         return []
     from kbctl.rules import rule  # here: a no-change build never loads the model
 
-    return [rule("cache-ignored").diag(
-        CACHE_FOLDER, None, f"git tracks files in {CACHE_FOLDER}/, so kbctl's cache was not read "
-        f"(a committed cache is never trusted; git rm -r --cached {CACHE_FOLDER} stops tracking it)")]
+    return [rule("cache-ignored").diag(CACHE_FOLDER, None, why)]
+
+
+@functools.cache
+def linked(root: Path) -> bool:
+    """The KB's cache folder exists as something other than a plain folder (a symlink above
+    all). Asked once per run."""
+    try:
+        mode = os.lstat(root / CACHE_FOLDER).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return not stat.S_ISDIR(mode)
 
 
 @functools.cache

@@ -40,6 +40,9 @@ def dump(value) -> bytes:
 class SeedStore:
     def __init__(self, root: Path):
         self.root = root
+        if not cachetrust.usable(root):  # nothing is read or written there: an empty store
+            self.db = _open(":memory:")
+            return
         folder = root / CACHE_DIR
         folder.mkdir(exist_ok=True)
         path = folder / FILE_NAME
@@ -181,7 +184,7 @@ def discard(root: Path) -> None:
     _removed(root / CACHE_DIR / FILE_NAME)
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path | str) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")

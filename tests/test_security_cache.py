@@ -313,3 +313,30 @@ def test_serve_with_a_planted_cache_runs_no_code(kb, tmp_path, markers, env):
     assert sorted(os.listdir(markers)) == []
     manifest = json.loads((kb / ".kbctl" / "serve" / "help-center" / "manifest.json").read_text("utf-8"))
     assert manifest["entries"]
+
+
+# -- a cache folder that is a link: nothing is read or written through it ----------------------
+
+def test_a_committed_cache_folder_link_is_never_written_through(kb, tmp_path, env):
+    """A commit can hold `.kbctl` as a symbolic link to any folder; kbctl's cache, seeds,
+    swapped-out channels and previews must never land there."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (kb / ".kbctl").symlink_to(elsewhere)
+    git(kb, "add", "-f", ".kbctl")
+    commit_all(kb, "a link for a cache folder", "2026-11-02")
+    out = tmp_path / "out"
+    first = build(kb, out, env)
+    again = build(kb, out, env)  # swaps channels in over the first build's
+    assert os.listdir(elsewhere) == []
+    assert NOTE in first.stderr and NOTE in again.stderr
+    assert tree(out) == cold_tree(kb, tmp_path, env)
+    validate = json.loads(kbctl(kb, env, "validate", "--format", "json").stdout)
+    assert [d["path"] for d in notes(validate["diagnostics"])] == [".kbctl"]
+
+    from kbctl.authoring.serve import Server, choose_channel
+    from kbctl.config import load_config
+
+    config = load_config(kb)
+    server = Server(kb, choose_channel(config, None, False), port=0, log=lambda _: None)
+    assert not server.out.is_relative_to(kb) and os.listdir(elsewhere) == []

@@ -11,11 +11,13 @@ import datetime as dt
 import functools
 import ipaddress
 import os
+import tempfile
 import threading
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from kbctl import cachetrust
 from kbctl.config import CONFIG_NAME, Channel, Config, load_config
 from kbctl.errors import BuildRefused, KbctlError, UsageError
 from kbctl.load.discover import KNOWLEDGE_DIR, discover
@@ -89,7 +91,7 @@ class Server:
         self.root = root
         self.channel = channel
         self.as_of = as_of
-        self.out = out or root / SERVE_DIR
+        self.out = out or _preview_folder(root)
         self.poll_interval = poll_interval
         self.log = log
         self._host, self._port = host, port
@@ -184,6 +186,14 @@ class Server:
         emit(errors, "text", len(discover(self.root)), text)
         self.log(text.getvalue().rstrip("\n"))
         self.log("the build has errors: still serving the last good build")
+
+
+def _preview_folder(root: Path) -> Path:
+    """Where the preview is built: the KB's cache folder, unless that is a link a commit may
+    have planted (kbctl never writes through it), then a fresh temporary folder."""
+    if cachetrust.linked(root):
+        return Path(tempfile.mkdtemp(prefix="kbctl-serve-"))
+    return root / SERVE_DIR
 
 
 def host_allowed(header: str | None, bound_host: str = "") -> bool:
