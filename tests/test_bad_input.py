@@ -214,10 +214,10 @@ def test_ten_megabyte_front_matter(tmp_path):
 def test_file_over_the_size_limit_is_not_read(tmp_path):
     kb = kb_with(tmp_path, {"big.md": ""})
     with (kb / "knowledge" / "big.md").open("r+b") as handle:
-        handle.truncate(33 * 1024 * 1024)  # sparse: nothing written
+        handle.truncate(513 * 1024)  # sparse: nothing written
     code, found, messages = validate(kb)
     assert (code, found) == (1, [("unreadable", "knowledge/big.md", None)])
-    assert messages == ["the file is 33 MiB; entries are limited to 32 MiB"]
+    assert messages == ["the file is 513 KiB; entries are limited to 512 KiB"]
 
 
 # -- the file system -------------------------------------------------------------------------

@@ -72,8 +72,10 @@ def _outside(path: Path, root_real: Path) -> bool:
     return not target.is_relative_to(root_real)
 
 
-# Entries larger than this are refused (unreadable), not read into memory.
-MAX_FILE_BYTES = 32 * 1024 * 1024
+# Entries larger than this are refused (unreadable), not read into memory. A knowledge entry
+# is a few KB; the bound also caps how long markdown-it's parse of a crafted body can take
+# (some inputs, like "[a" repeated, cost it tens of microseconds per byte).
+MAX_FILE_BYTES = 512 * 1024
 
 
 def read_entry_file(found: Found) -> bytes | Diagnostic:
@@ -88,7 +90,8 @@ def read_entry_file(found: Found) -> bytes | Diagnostic:
         with open(found.location, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_FILE_BYTES:
-                return unreadable.diag(found.path, None, f"the file is {size // 1048576} MiB; entries are limited to 32 MiB")
+                return unreadable.diag(found.path, None, f"the file is {size // 1024} KiB; entries are limited to "
+                                                         f"{MAX_FILE_BYTES // 1024} KiB")
             return handle.read()
     except OSError as exc:
         return unreadable.diag(found.path, None, f"cannot read the file: {exc.strerror or exc}")
