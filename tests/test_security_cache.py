@@ -190,25 +190,18 @@ def test_a_committed_cache_kbctl_sealed_itself_is_not_read_either(kb, tmp_path, 
 
 # -- the seeds and the compiled templates, read only on the way to a patch ----------------------
 
-def test_planted_seed_rows_are_never_unpickled(kb, tmp_path, markers, env):
+@pytest.mark.parametrize(("planter", "patched"), [
+    (plant_seeds, False),      # seeds not as kbctl wrote them: the full build
+    (plant_templates, True),   # compiled again; the seeds are kbctl's own
+], ids=["seed-rows", "compiled-templates"])
+def test_planted_seeds_and_compiled_templates_are_never_loaded(planter, patched, kb, tmp_path, markers, env):
     out = tmp_path / "out"
     build(kb, out, env)
-    plant_seeds(kb, markers)
+    planter(kb, markers)
     edit_an_answer(kb)
     result = build(kb, out, env)
     assert sorted(os.listdir(markers)) == []
-    assert PATCHED not in result.stderr  # seeds not as kbctl wrote them: the full build
-    assert tree(out) == cold_tree(kb, tmp_path, env)
-
-
-def test_planted_compiled_templates_are_never_loaded(kb, tmp_path, markers, env):
-    out = tmp_path / "out"
-    build(kb, out, env)
-    plant_templates(kb, markers)
-    edit_an_answer(kb)
-    result = build(kb, out, env)
-    assert sorted(os.listdir(markers)) == []
-    assert PATCHED in result.stderr  # compiled again; the seeds are kbctl's own
+    assert (PATCHED in result.stderr) is patched
     assert tree(out) == cold_tree(kb, tmp_path, env)
 
 
