@@ -198,15 +198,15 @@ def test_modest_nesting_is_ordinary_yaml(tmp_path):
 
 
 # -- size ------------------------------------------------------------------------------------
-def test_ten_megabyte_single_line_body(tmp_path):
-    kb = kb_with(tmp_path, {"x.md": FM + "长" * 3_500_000 + " [x](kb:nope)\n"})
+def test_a_single_line_body_near_the_size_limit(tmp_path):
+    kb = kb_with(tmp_path, {"x.md": FM + "长" * 160_000 + " [x](kb:nope)\n"})  # 480 KB
     started = time.perf_counter()
     assert validate(kb)[:2] == (1, [("broken-link", "knowledge/x.md", 8)])
     assert time.perf_counter() - started < 10
 
 
-def test_ten_megabyte_front_matter(tmp_path):
-    kb = kb_with(tmp_path, {"x.md": "---\nid: a\nsummary: " + "x" * 10_000_000 + "\n---\n"})
+def test_front_matter_over_its_own_limit(tmp_path):
+    kb = kb_with(tmp_path, {"x.md": "---\nid: a\nsummary: " + "x" * 300_000 + "\n---\n"})
     assert validate(kb) == (1, [("front-matter-syntax", "knowledge/x.md", 1)],
                             ["front matter is larger than 256 KiB"])
 
