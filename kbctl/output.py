@@ -291,7 +291,8 @@ def swap_in(staging: Path, final: Path, trash: Path | None = None) -> None:
 
     Removing a 10,000-page tree takes seconds, longer than the rest of an incremental build;
     so the old tree goes to `trash` (the KB's cache folder, out of the output folder's way)
-    and a detached `rm` deletes it while kbctl exits.
+    and a detached `rm` deletes it while kbctl exits. Without a trash (no usable cache folder)
+    it is removed here, so that the output never shows it.
     """
     if not replaceable(final, final.name):  # check_output_folder refused it already; the last guard
         discard(staging)
@@ -306,8 +307,12 @@ def swap_in(staging: Path, final: Path, trash: Path | None = None) -> None:
             os.replace(final, aside)
         moved = True
     os.replace(staging, final)
-    if moved:
+    if not moved:
+        return
+    if trash is not None and aside.parent == trash:
         remove_later(aside)
+    else:  # beside the channel, in the output folder: gone before the build returns
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _aside_name(final: Path, trash: Path | None) -> Path:
