@@ -1,10 +1,18 @@
-"""`kbctl build`: validate → select per channel → render → write atomically → manifest.
+"""`kbctl build`: one pipeline over the build environment (kbctl/env.py), cold or not.
 
-Gathers everything before writing anything: a refused build touches no file of the output.
-A channel whose inputs (entry bytes, git history, config, templates, date, linked files) are
-those of the last build, and whose output is still as that build left it, is not built again;
-after an edit of answers' text only, its few affected files are patched (kbctl/patch.py).
-Entry files are read only where their stat changed since the last build (git's index idea).
+    scan     stat every entry file, read those whose stat changed (git's index idea)
+    plan     what was added, changed and removed since the last build; a channel whose inputs
+             are all as the last build recorded, its output untouched since, is up to date
+    load     every entry (unchanged ones from the content-hash cache), git dates, the checks:
+             errors refuse the build, nothing written
+    make     per channel, through its writer: each output file whose inputs differ from those
+             it was made from, with the same functions a cold build uses (kbctl/output.py)
+    write    in place, file by file, where the output is exactly as the last build left it;
+             else into a staging folder swapped in whole. Every channel is staged before any
+             is put in place: a refusal in a later channel leaves the earlier ones as they were
+    record   the environment, for the next build
+
+A cold build is the same code with an empty environment.
 """
 
 from __future__ import annotations
@@ -15,15 +23,17 @@ import gc
 import hashlib
 import os
 import subprocess
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kbctl import __version__, cache, cachetrust
 from kbctl.config import CONFIG_NAME, Channel, Config
+from kbctl.env import BuildEnv, ChannelRecord, Inputs, SourceRecord
 from kbctl.errors import BuildRefused, UsageError
-from kbctl.load.discover import discover
+from kbctl.load.discover import Found, discover
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.output import ChannelWriter, OutputSnapshot, discard, staging_folder, swap_in
 from kbctl.publish import carried
@@ -31,26 +41,49 @@ from kbctl.resources import data_dir
 from kbctl.timing import stage
 
 if TYPE_CHECKING:
-    from kbctl.channels import ChannelContext
+    from kbctl.channels.base import ChannelContext
 
 # Loading, checking and rendering are imported where a build really happens: a no-change
 # rebuild only compares digests, and should not pay for importing the Markdown stack.
 
-STATE_NAME = "build-state"
 RENDER_CACHE_NAME = "renderings"
 
 # The last build's knowledge base, kept while the process lives: command-line runs leave with
 # os._exit (kbctl/cli.py), and freeing 10,000 entries object by object before that took 0.3 s.
 _RETAINED: list[KnowledgeBase] = []
 
+Progress = Callable[[Channel], AbstractContextManager[None]]
+
+
+@dataclass
+class ChannelReport:
+    """What the build did to one channel's output."""
+
+    made: int = 0  # files written
+    removed: int = 0
+    files: int = 0  # files the channel has
+    fresh: bool = False  # made whole into a new folder (no usable earlier output)
+    reasons: list[str] = field(default_factory=list)  # `--explain`: "relpath: why"
+
 
 @dataclass
 class BuildResult:
     kb: KnowledgeBase | None
     diagnostics: list[Diagnostic]
-    written: dict[str, int]  # channel -> number of files
-    unchanged: list[str] = field(default_factory=list)  # channels already up to date
-    patched: dict[str, int] = field(default_factory=dict)  # channel -> files updated in place
+    channels: dict[str, ChannelReport] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  # channels up to date, not looked into
+
+    @property
+    def written(self) -> dict[str, int]:
+        return {name: report.files for name, report in self.channels.items() if report.fresh}
+
+
+@dataclass
+class BuildMemory:
+    """What a long-running process (kbctl serve) keeps between its builds: the environment,
+    instead of reading it back from the cache folder."""
+
+    env: BuildEnv | None = None
 
 
 def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
@@ -63,69 +96,128 @@ def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
 
 
 def build(root: Path, config: Config, as_of: dt.date, out: Path,
-          channel_names: list[str] | None = None, progress=None) -> BuildResult:
+          channel_names: list[str] | None = None, progress: Progress | None = None,
+          memory: BuildMemory | None = None) -> BuildResult:
     channels = select_channels(config, channel_names)
-    with stage("state load"):
-        state = cache.load(root, STATE_NAME, cache.cache_key("state"))
+    with stage("environment load"):
+        env = memory.env if memory is not None and memory.env is not None else BuildEnv.load(root, env_key())
     with stage("scan"):
-        found = discover(root)
-        scan = scan_inputs(root, found, state)
-    world = world_digest(root, as_of, state.get("_assets", ()))
-    stale = [c for c in channels if not _up_to_date(state, c, world, scan.content, out)]
+        scan = scan_sources(root, discover(root), env)
+        head = git_head(root)
+    worlds = {c.name: channel_world(root, c, as_of, out) for c in channels}
+    snapshots = {c.name: snapshot_digest(out / c.name) for c in channels}
+    quiet = not scan.changed and head == env.git_head and linked_stats(root, env.linked_files) == env.linked_files
+    stale = [c for c in channels if not (quiet and _intact(env, c, worlds, snapshots))]
     if not stale:
-        if scan.stats != state.get("_stats"):  # touched, not changed: remember the new stats
-            state["_stats"] = scan.stats
-            cache.save(root, STATE_NAME, cache.cache_key("state"), state)
-        return BuildResult(None, [], {}, [c.name for c in channels])
-    from kbctl.checks.questions import asked
-    from kbctl.load.names import Names
-    from kbctl.patch import patch_edits, save_seeds
-
-    unchanged = [c.name for c in channels if c not in stale]
-    cache.COMPILED_TEMPLATES[:] = [root / cache.CACHE_DIR / "templates"]
-    with stage("patch"):
-        patched = patch_edits(root, config, out, state, stale, scan, world, as_of)
-    if patched is not None:
-        return BuildResult(None, state.get("_warnings", []), {}, unchanged, patched)
-    kb, diagnostics = _load_and_check(root, config, as_of, found, scan)
+        if scan.stats_moved:  # touched, not changed: remember the new stats
+            env.sources = scan.sources
+            _save(root, env, memory)
+        return BuildResult(None, [], unchanged=[c.name for c in channels])
+    kb, diagnostics = _load_and_check(root, config, as_of, scan)
     # The knowledge base lives until the end: keep the cyclic collector from rescanning its
     # millions of objects at every collection the rendering triggers (and forked workers from
     # touching, so copying, their pages).
     gc.freeze()
-    assets = linked_files(kb)
-    if assets != list(state.get("_assets", ())):
-        world = world_digest(root, as_of, assets)
-    written: dict[str, int] = {}
-    staged: list[tuple[Channel, Path]] = []
+    result = BuildResult(kb, diagnostics, unchanged=[c.name for c in channels if c not in stale])
+    writers: list[tuple[Channel, ChannelWriter]] = []
     try:
         for channel in stale:
-            reusable = _intact_output(state, channel, out)
+            record = env.channels.get(channel.name) if _intact(env, channel, worlds, snapshots) else None
             with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-                with renderings(root, channel):
-                    staging, written[channel.name], seeds = stage_channel(kb, channel, as_of, out, reusable)
-                    staged.append((channel, staging))
-                with stage("seeds save"):
-                    save_seeds(root, channel, seeds, scan.content)
+                writer = make_channel(kb, channel, as_of, out, record)
+            writers.append((channel, writer))
+            result.channels[channel.name] = _report(writer, env.channels.get(channel.name), worlds[channel.name],
+                                                    snapshots[channel.name])
             cache.write_pending()  # per channel: its renderings are not kept while the next builds
     except BaseException:
-        for _, staging in staged:  # a refusal in any channel (kbctl/leakguard.py) writes none
-            discard(staging)
+        for _, writer in writers:  # a refusal in any channel (kbctl/leakguard.py) writes none
+            _discard(writer)
         raise
-    for channel, staging in staged:
-        trash = kb.root / cache.CACHE_DIR / "trash" if cachetrust.usable(kb.root) else None
-        swap_in(staging, out / channel.name, trash=trash)
-        state[channel.name] = _channel_record(channel, world, scan.content, out)
-    state.update(_stats=scan.stats, _shas=scan.shas, _content=scan.content, _assets=assets,
-                 _interfaces={e.path: e.interface for e in kb.entries},
-                 _structures={e.path: e.structure for e in kb.entries},
-                 _asked={e.path: [key for key, _, _ in asked(e)] for e in kb.valid_entries},
-                 _names=Names.of(kb, as_of),
-                 _git_dates={e.path: e.git_date for e in kb.entries if e.git_date},
-                 _warnings=[d for d in diagnostics if d.severity is Severity.WARNING])
-    with stage("state save"):
-        cache.save(root, STATE_NAME, cache.cache_key("state"), state)
+    with stage("write"):
+        for channel, writer in writers:
+            _put_in_place(kb.root, writer, out / channel.name)
+            env.channels[channel.name] = ChannelRecord(worlds[channel.name], snapshot_digest(out / channel.name),
+                                                       writer.records())
+    env.sources, env.git_head = scan.sources, head
+    env.linked_files = linked_stats(root, {path: None for path in linked_files(kb)})
+    with stage("environment save"):
+        _save(root, env, memory)
     _RETAINED[:] = [kb]
-    return BuildResult(kb, diagnostics, written, unchanged)
+    return result
+
+
+def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
+                 record: ChannelRecord | None) -> ChannelWriter:
+    """The channel's files through a writer: in place over the output the last build left
+    (`record`: its files and their inputs), or fresh into a staging folder."""
+    from kbctl.channels import kinds
+
+    if record is not None:
+        writer = ChannelWriter(out / channel.name, record.outputs)
+    else:
+        try:
+            writer = ChannelWriter(staging_folder(out, channel.name))
+        except OSError as exc:
+            raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    try:
+        with renderings(kb.root, channel):
+            kinds()[channel.kind].render(channel_context(kb, channel, as_of), writer)
+        if writer.in_place and not writer.remade and not writer.removed():
+            return writer  # nothing changed: not even the manifest is written again
+        writer.write_manifest(channel, as_of)
+    except BaseException:
+        _discard(writer)
+        raise
+    return writer
+
+
+def _put_in_place(root: Path, writer: ChannelWriter, final: Path) -> None:
+    if writer.in_place:
+        if writer.remade or writer.removed():
+            writer.commit()
+        return
+    trash = root / cache.CACHE_DIR / "trash" if cachetrust.usable(root) else None
+    swap_in(writer.folder, final, trash=trash)
+
+
+def _discard(writer: ChannelWriter) -> None:
+    if writer.in_place:
+        writer.discard()
+    else:
+        discard(writer.folder)
+
+
+def _report(writer: ChannelWriter, last: ChannelRecord | None, world: Inputs, snapshot: str | None) -> ChannelReport:
+    report = ChannelReport(len(writer.remade), len(writer.removed()), len(writer.files), not writer.in_place)
+    if not writer.in_place:
+        report.reasons.append(f"every file made: {_why_fresh(last, world, snapshot)}")
+        return report
+    report.reasons += [f"{relpath}: {why}" for relpath, why in sorted(writer.remade.items())]
+    report.reasons += [f"{relpath}: removed (no longer made)" for relpath in writer.removed()]
+    return report
+
+
+def _why_fresh(last: ChannelRecord | None, world: Inputs, snapshot: str | None) -> str:
+    if last is None:
+        return "no earlier build recorded"
+    changed = sorted(name for name in world.keys() | last.world.keys() if world.get(name) != last.world.get(name))
+    if changed:
+        return "changed: " + ", ".join(changed)
+    return "the output folder is not as the last build left it" if snapshot != last.snapshot else "made again"
+
+
+def _intact(env: BuildEnv, channel: Channel, worlds: dict[str, Inputs], snapshots: dict[str, str | None]) -> bool:
+    """The last build of the channel had these channel-wide inputs and its output is still as
+    it left it."""
+    record = env.channels.get(channel.name)
+    return (record is not None and record.world == worlds[channel.name]
+            and record.snapshot is not None and record.snapshot == snapshots[channel.name])
+
+
+def _save(root: Path, env: BuildEnv, memory: BuildMemory | None) -> None:
+    if memory is not None:
+        memory.env = env
+    env.save(root)
 
 
 @contextmanager
@@ -144,13 +236,13 @@ def renderings(root: Path, channel: Channel):
         render.forget_renderings()
 
 
-def _load_and_check(root: Path, config: Config, as_of: dt.date, found, scan: Scan):
+def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan):
     """The knowledge base, validated (refused on errors), with git dates attached."""
     from kbctl.checks import run_validate
     from kbctl.load.loader import load_kb, read_entry_file
 
     raw = [(item, scan.read[item.path] if item.path in scan.read else read_entry_file(item))
-           for item in found]
+           for item in scan.found]
     history: list = []  # git history is read while workers parse the entries
     with stage("load (+ git history)"):
         kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(_git_dates(root)))
@@ -170,33 +262,16 @@ def linked_files(kb: KnowledgeBase) -> list[str]:
     return sorted({link.target for e in kb.entries for link in e.links if link.kind == "file"})
 
 
-def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
-                    reusable: Path | None = None) -> ChannelContext:
-    from kbctl.channels import ChannelContext
+def linked_stats(root: Path, files) -> dict[str, tuple[int, int, int] | None]:
+    base = f"{root}{os.sep}"
+    return {path: _stat(base + path) for path in files}
+
+
+def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> ChannelContext:
+    from kbctl.channels.base import ChannelContext
 
     entries = sorted(carried(kb.valid_entries, channel, as_of), key=lambda e: e.id)
-    return ChannelContext(kb, kb.config, channel, as_of, entries, reusable_output=reusable)
-
-
-def stage_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
-                  reusable: Path | None = None) -> tuple[Path, int, object]:
-    """Write the channel beside its output folder; return that staging folder, its number of
-    files and its seeds. `build` swaps every channel in only once all are made: a channel
-    refused late must leave the output as it was."""
-    try:
-        staging = staging_folder(out, channel.name)
-    except OSError as exc:
-        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
-    try:
-        writer = ChannelWriter(staging)
-        from kbctl.channels import kinds
-
-        seeds = kinds()[channel.kind].render(channel_context(kb, channel, as_of, reusable), writer)
-        writer.write_manifest(channel, as_of)
-    except BaseException:
-        discard(staging)
-        raise
-    return staging, len(writer.files), seeds
+    return ChannelContext(kb, kb.config, channel, as_of, entries)
 
 
 def _git_dates(root: Path):
@@ -213,42 +288,50 @@ def _attach_git_dates(kb: KnowledgeBase, dates) -> None:
         entry.git_date = dates.dates.get(entry.path)
 
 
-# -- knowing when a channel is already up to date ------------------------------------------------
+# -- scan: what changed since the last build ---------------------------------------------------
 
 @dataclass
 class Scan:
     """The entry files as this run finds them, read only where their stat changed."""
 
-    stats: dict[str, tuple | None]  # path -> (size, mtime, inode), as git's index keeps them
-    shas: dict[str, str | None]  # path -> sha256 of the bytes (None: unreadable)
+    found: list[Found]
+    sources: dict[str, SourceRecord]
     read: dict[str, bytes | Diagnostic]  # the files this run had to read
-    changed: list[str]  # entries whose bytes differ from the last build's
-    added_or_removed: bool
-    content: str  # digest of every entry's bytes
+    added: list[str]
+    changed: list[str]  # added, modified or removed since the last build
+    removed: list[str]
+    stats_moved: bool  # some stat differs from the recorded one (bytes the same or not)
 
 
-def scan_inputs(root: Path, found, state: dict) -> Scan:
+def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
     """Stat every entry file and read only those whose size, time or inode changed: a rebuild
     after one edit reads one file, not 10,000 (git's index idea)."""
     from kbctl.load.discover import read_entry_file
 
-    old_stats, old_shas = state.get("_stats", {}), state.get("_shas", {})
-    stats, shas, read, changed = {}, {}, {}, []
+    old = env.sources
+    sources: dict[str, SourceRecord] = {}
+    read: dict[str, bytes | Diagnostic] = {}
+    changed: list[str] = []
+    moved = False
     base = f"{root}{os.sep}"
     for item in found:
-        stats[item.path] = stat = _stat(base + item.path)
-        if stat is not None and old_stats.get(item.path) == stat and item.path in old_shas:
-            shas[item.path] = old_shas[item.path]
+        stat = _stat(base + item.path)
+        last = old.get(item.path)
+        if stat is not None and last is not None and last.stat == stat:
+            sources[item.path] = last
             continue
+        moved = True
         read[item.path] = data = read_entry_file(item)
-        shas[item.path] = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
-        if item.path not in old_shas or shas[item.path] != old_shas[item.path]:
+        sha = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
+        sources[item.path] = SourceRecord(stat, sha)
+        if last is None or sha != last.sha or sha is None:
             changed.append(item.path)
-    added_or_removed = shas.keys() != old_shas.keys()
-    return Scan(stats, shas, read, changed, added_or_removed, _content_digest(shas))
+    added = [path for path in changed if path not in old]
+    removed = sorted(old.keys() - sources.keys())
+    return Scan(found, sources, read, added, changed + removed, removed, moved or bool(removed))
 
 
-def _stat(path: str) -> tuple | None:
+def _stat(path: str) -> tuple[int, int, int] | None:
     try:
         stat = os.stat(path)  # a string, not a Path: this runs 10,000 times
     except OSError:
@@ -256,60 +339,34 @@ def _stat(path: str) -> tuple | None:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
-def _content_digest(shas: dict[str, str | None]) -> str:
-    text = "".join(f"{path}\0{sha}\n" for path, sha in sorted(shas.items()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+# -- what every file of a channel depends on ---------------------------------------------------
+
+def env_key() -> str:
+    """Environments are only used by the kbctl (code and version) that wrote them."""
+    return cache.cache_key("build-env")
 
 
-def world_digest(root: Path, as_of: dt.date, assets) -> str:
-    """Every input but the entries' bytes: kbctl, the date, kbctl.yaml, git HEAD (git dates
-    feed pages), templates and site assets, and the stat of every file the answers link to."""
-    digest = hashlib.sha256(f"{__version__}\n{as_of.isoformat()}\n".encode())
+def channel_world(root: Path, channel: Channel, as_of: dt.date, out: Path) -> Inputs:
+    """The inputs every file of the channel depends on, named for `--explain`: kbctl itself
+    (its code, templates and site assets), kbctl.yaml, the date, and where the output goes.
+    Entries, git dates and linked files are inputs of the files that show them."""
     try:
-        digest.update((root / CONFIG_NAME).read_bytes())
+        config = hashlib.sha256((root / CONFIG_NAME).read_bytes()).hexdigest()
     except OSError:
-        digest.update(b"no config")
-    digest.update(_git_head(root).encode())
-    digest.update(assets_digest().encode())
-    base = f"{root}{os.sep}"
-    for path in assets:
-        digest.update(f"{path}\0{_stat(base + path)}\n".encode())
-    return digest.hexdigest()
+        config = "absent"
+    return {"kbctl": cache.cache_key("kbctl", __version__), "templates": assets_digest(),
+            CONFIG_NAME: config, "date": as_of.isoformat(),
+            "channel": f"{channel.name}\0{channel.kind}", "output folder": str(out.resolve())}
 
 
-def channel_world(world: str, channel: Channel, out: Path) -> str:
-    return hashlib.sha256(f"{world}\n{channel.name}\n{out.resolve()}".encode()).hexdigest()
-
-
-def _channel_record(channel: Channel, world: str, content: str, out: Path) -> dict:
-    return {"world": channel_world(world, channel, out), "content": content,
-            "manifest": _manifest_digest(out / channel.name)}
-
-
-def _up_to_date(state: dict, channel: Channel, world: str, content: str, out: Path) -> bool:
-    recorded = state.get(channel.name)
-    if not recorded or recorded.get("world") != channel_world(world, channel, out):
-        return False
-    if recorded.get("content") != content:
-        return False
-    return recorded.get("manifest") == _manifest_digest(out / channel.name)
-
-
-def _intact_output(state: dict, channel: Channel, out: Path) -> Path | None:
-    """The channel's output folder if it is exactly as the last build left it (so its pages
-    may be reused), else None."""
-    recorded = (state.get(channel.name) or {}).get("manifest")
-    folder = out / channel.name
-    return folder if recorded and recorded == _manifest_digest(folder) else None
-
-
-def _manifest_digest(folder: Path) -> str | None:
+def snapshot_digest(folder: Path) -> str | None:
     snapshot = OutputSnapshot.take(folder)
     return snapshot.digest() if snapshot else None
 
 
-def _git_head(root: Path) -> str:
-    """Git dates feed pages: a new commit (or a shallow/unshallow change) means rebuild."""
+def git_head(root: Path) -> str:
+    """A new commit may advance git dates: the build then looks into every channel (and makes
+    again the files that show a date that moved)."""
     try:
         proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
                               capture_output=True, text=True, timeout=10, check=False)

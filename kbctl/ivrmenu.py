@@ -15,7 +15,7 @@ KEYS = tuple("123456789")
 
 
 class MenuEntry(Protocol):
-    """What a menu needs of an entry: a loaded Entry, or what a patch kept of one."""
+    """What a menu needs of an entry (the ivr-menu check and the ivr channel build the same tree)."""
 
     @property
     def id(self) -> str: ...

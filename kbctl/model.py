@@ -102,8 +102,6 @@ class Entry:
     segments: list[tuple[str | None, str]] = field(default_factory=list)  # (block name, text)
     content_hash: str = ""
     git_date: dt.date | None = None
-    interface: str = ""  # digest of what others can see of it (kbctl/load/interface.py)
-    structure: str = ""  # the same but for the words others show of it (title, summary, …)
 
     # -- fields, with the contract's defaults ------------------------------------------------
     def line_of(self, key: str) -> int | None:

@@ -1,4 +1,5 @@
-"""Writing a channel: files into a staging folder, a manifest, then an atomic swap."""
+"""Writing a channel: fresh into a staging folder then swapped in, or in place file by file;
+the manifest last either way."""
 
 from __future__ import annotations
 
@@ -9,41 +10,111 @@ import shutil
 import subprocess
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from pathlib import Path, PurePosixPath
 
+from kbctl.env import Inputs, OutputRecord
 from kbctl.errors import UsageError
 
 
 class ChannelWriter:
-    """Collects a channel's files in a staging folder and remembers what each entry produced."""
+    """Puts a channel's files in place and records, per file, the inputs it was made from.
 
-    def __init__(self, folder: Path):
+    Fresh (`previous` None): every file is written into an empty staging folder, which the
+    build swaps in for the old output. In place (`previous`: the last build's records, its
+    output folder exactly as that build left it): a file whose inputs are those recorded is
+    left as it is; new bytes go to a temporary name beside the old file, and `commit` renames
+    them over it, removes the files no longer made and writes the manifest, last. Until then
+    the output is untouched; `discard` removes what was staged.
+
+    Workers (forked) write through a copy of the writer and hand back `made()` for `merge`.
+    """
+
+    def __init__(self, folder: Path, previous: dict[str, OutputRecord] | None = None):
         self.folder = folder
-        self.files: dict[str, str] = {}
+        self.in_place = previous is not None
+        self.previous = previous or {}
+        self.files: dict[str, str] = {}  # relpath -> sha256
         self.entries: dict[str, list[str]] = defaultdict(list)
+        self.inputs: dict[str, Inputs] = {}
+        self.remade: dict[str, str] = {}  # relpath -> why it was made (kbctl build --explain)
 
-    def write(self, relpath: str, data: str | bytes, entry_id: str | None = None) -> None:
-        rel = PurePosixPath(relpath)
-        if rel.is_absolute() or ".." in rel.parts or relpath == "manifest.json":
-            raise ValueError(f"refusing to write outside the channel folder: {relpath}")
-        blob = data.encode("utf-8") if isinstance(data, str) else data
-        target = self.folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob)
-        self.files[str(rel)] = hashlib.sha256(blob).hexdigest()
-        if entry_id is not None:
-            self.entries[entry_id].append(str(rel))
+    def output(self, relpath: str, inputs: Inputs, make: Callable[[], str | bytes],
+               entry_id: str | None = None) -> bool:
+        """The file made by `make()` from `inputs`, unless they are those it was made from:
+        then it stays. Whether it was made."""
+        old = self.previous.get(relpath)
+        if self.in_place and old is not None and old.inputs == inputs:
+            self._note(relpath, old.sha, inputs, entry_id)
+            return False
+        self._put(relpath, _bytes(make()), inputs, entry_id, why_made(old, inputs))
+        return True
 
-    def record(self, relpath: str, digest: str, entry_id: str | None = None) -> None:
-        """Note a file written by another writer on the same folder (a worker process)."""
-        self.files[relpath] = digest
-        if entry_id is not None:
-            self.entries[entry_id].append(relpath)
+    def unchanged(self, relpath: str, inputs: Inputs) -> bool:
+        """The file stays as it is if kept: made from these inputs, in an output as it was."""
+        old = self.previous.get(relpath)
+        return self.in_place and old is not None and old.inputs == inputs
+
+    def keep(self, relpath: str, inputs: Inputs, entry_id: str | None = None) -> None:
+        """Keep the file as the last build made it (`unchanged` said so)."""
+        self._note(relpath, self.previous[relpath].sha, inputs, entry_id)
+
+    def worker(self) -> ChannelWriter:
+        """A writer on the same folder and records, for work done in a worker process."""
+        mine = ChannelWriter(self.folder)
+        mine.in_place, mine.previous = self.in_place, self.previous
+        return mine
+
+    def write(self, relpath: str, data: str | bytes, entry_id: str | None = None,
+              inputs: Inputs | None = None) -> None:
+        """A file already made: written unless the output holds these very bytes."""
+        blob = _bytes(data)
+        sha = hashlib.sha256(blob).hexdigest()
+        inputs = inputs if inputs is not None else {}
+        old = self.previous.get(relpath)
+        if self.in_place and old is not None and old.sha == sha:
+            self._note(relpath, sha, inputs, entry_id)
+            return
+        why = why_made(old, inputs) if old is None or old.inputs != inputs else "its content changed"
+        self._put(relpath, blob, inputs, entry_id, why)
 
     def copy(self, relpath: str, source: Path, entry_id: str | None = None) -> None:
         self.write(relpath, source.read_bytes(), entry_id)
+
+    def _put(self, relpath: str, blob: bytes, inputs: Inputs, entry_id: str | None, why: str) -> None:
+        rel = PurePosixPath(relpath)
+        if rel.is_absolute() or ".." in rel.parts or relpath == "manifest.json":
+            raise ValueError(f"refusing to write outside the channel folder: {relpath}")
+        target = self.folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (_staged_name(target) if self.in_place else target).write_bytes(blob)
+        self._note(str(rel), hashlib.sha256(blob).hexdigest(), inputs, entry_id)
+        self.remade[str(rel)] = why
+
+    def _note(self, relpath: str, sha: str, inputs: Inputs, entry_id: str | None) -> None:
+        self.files[relpath] = sha
+        self.inputs[relpath] = inputs
+        if entry_id is not None:
+            self.entries[entry_id].append(relpath)
+
+    def made(self) -> Made:
+        return Made(self.files, dict(self.entries), self.inputs, self.remade)
+
+    def merge(self, made: Made) -> None:
+        """What a worker's copy of this writer did."""
+        self.files.update(made.files)
+        for entry_id, relpaths in made.entries.items():
+            self.entries[entry_id].extend(relpaths)
+        self.inputs.update(made.inputs)
+        self.remade.update(made.remade)
+
+    def removed(self) -> list[str]:
+        """Files of the last build this one did not make."""
+        return sorted(self.previous.keys() - self.files.keys())
+
+    def records(self) -> dict[str, OutputRecord]:
+        return {relpath: OutputRecord(sha, self.inputs[relpath]) for relpath, sha in sorted(self.files.items())}
 
     def manifest(self, channel, as_of) -> dict:
         return {
@@ -56,7 +127,54 @@ class ChannelWriter:
         }
 
     def write_manifest(self, channel, as_of) -> None:
-        (self.folder / "manifest.json").write_text(manifest_text(self.manifest(channel, as_of)), encoding="utf-8")
+        target = self.folder / "manifest.json"
+        text = manifest_text(self.manifest(channel, as_of)).encode("utf-8")
+        (_staged_name(target) if self.in_place else target).write_bytes(text)
+
+    # -- in place ---------------------------------------------------------------------------------
+    def commit(self) -> None:
+        """Put the staged files in place, remove those no longer made, then the manifest."""
+        for relpath in self.remade:
+            final = self.folder / relpath
+            os.replace(_staged_name(final), final)
+        for relpath in self.removed():
+            gone = self.folder / relpath
+            gone.unlink(missing_ok=True)
+            _remove_empty_parents(gone.parent)
+        manifest = self.folder / "manifest.json"
+        os.replace(_staged_name(manifest), manifest)
+
+    def discard(self) -> None:
+        for relpath in (*self.remade, "manifest.json"):
+            staged = _staged_name(self.folder / relpath)
+            staged.unlink(missing_ok=True)
+            _remove_empty_parents(staged.parent)
+
+
+@dataclass
+class Made:
+    """What a worker's writer did, for the parent's writer (`ChannelWriter.merge`)."""
+
+    files: dict[str, str]
+    entries: dict[str, list[str]]
+    inputs: dict[str, Inputs]
+    remade: dict[str, str]
+
+
+def why_made(old: OutputRecord | None, inputs: Inputs) -> str:
+    """Why a file is made again: the inputs that differ from those it was made from."""
+    if old is None:
+        return "new"
+    changed = sorted(name for name in inputs.keys() | old.inputs.keys() if inputs.get(name) != old.inputs.get(name))
+    return "changed: " + ", ".join(changed) if changed else "its content changed"
+
+
+def _staged_name(final: Path) -> Path:
+    return final.with_name(f".{final.name}.kbctl-new")
+
+
+def _bytes(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def manifest_text(manifest: dict) -> str:
@@ -87,85 +205,10 @@ class OutputSnapshot:
         digest.update("".join(f"{relpath}\0{line}\n" for relpath, line in self.stats.items()).encode())
         return digest.hexdigest()
 
-    def staged_digest(self, manifest: bytes, staged: dict[str, Path], removed) -> str:
-        """The digest the folder will have once `staged` (relpath -> temporary file) replaced
-        their files and `removed` went: a rename keeps a file's size and time."""
-        stats = {relpath: line for relpath, line in self.stats.items() if relpath not in removed}
-        added = staged.keys() - stats.keys()
-        for relpath, temp in staged.items():
-            stats[relpath] = _stat_line(temp.parent, temp.name)
-        self.manifest, self.stats = manifest, dict(sorted(stats.items())) if added else stats
-        return self.digest()
-
 
 def _stat_line(folder: Path, relpath: str) -> str:
     stat = os.stat(f"{folder}{os.sep}{relpath}")  # strings, not Paths: this runs 10,000 times
     return f"{stat.st_size}\0{stat.st_mtime_ns}"
-
-
-class Patch:
-    """New bytes for files of built channels, put in place together once all are written.
-
-    Each file goes to a temporary name beside its final one (the same file system), then
-    `commit` renames them over the old files, each channel's manifest last. Until then the
-    output is untouched; `discard` removes the temporary files.
-    """
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
-        self.removed: list[Path] = []  # files to delete at commit
-
-    def stage(self, folder: Path, manifest: bytes, files: dict[str, bytes], removed=()) -> bytes:
-        """Write `files` of the channel folder, and its manifest (`manifest`, its current
-        bytes) with their new digests, under temporary names; `removed` files leave it at
-        commit. Files no entry lists (tag pages, say) may come and go; entries' files may not.
-        Returns the manifest's bytes as they will be."""
-        text = manifest.decode("utf-8")
-        digests = {relpath: hashlib.sha256(blob).hexdigest() for relpath, blob in files.items()}
-        files_at = text.index('\n  "files": {')  # entries' lists name files too: not those
-        if removed or any(_listed_at(text, files_at, relpath) < 0 for relpath in digests):
-            text = _manifest_with(text, digests, removed)
-        else:  # the same files: splice the digests into the text, not encode 10,000 lines again
-            for relpath in sorted(digests):
-                at = _listed_at(text, files_at, relpath)
-                text = text[:at] + digests[relpath] + text[at + len(digests[relpath]):]
-        for relpath, blob in sorted(files.items()):
-            (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
-            self._write(folder / relpath, blob)
-        self.removed += [folder / relpath for relpath in removed]
-        if not files and not removed:
-            return manifest
-        self._write(folder / "manifest.json", text.encode("utf-8"))
-        return text.encode("utf-8")
-
-    def staged(self, folder: Path) -> dict[str, Path]:
-        """relpath -> temporary file, of the files staged in `folder` (not its manifest)."""
-        return {final.relative_to(folder).as_posix(): temp for temp, final in self.pending
-                if final.parent != folder or final.name != "manifest.json"}
-
-    def _write(self, final: Path, blob: bytes) -> None:
-        temp = final.with_name(f".{final.name}.kbctl-{os.getpid()}")
-        self.pending.append((temp, final))
-        temp.write_bytes(blob)
-
-    def commit(self) -> None:
-        for temp, final in self.pending:
-            os.replace(temp, final)
-        for gone in self.removed:
-            gone.unlink(missing_ok=True)
-            _remove_empty_parents(gone.parent)
-        self.pending.clear()
-        self.removed.clear()
-
-    def discard(self) -> None:
-        for temp, _ in self.pending:
-            temp.unlink(missing_ok=True)
-        self.pending.clear()
-        self.removed.clear()
-
-
-def _present(folder: Path, files) -> set[str]:
-    return {relpath for relpath in files if (folder / relpath).exists()}
 
 
 def _remove_empty_parents(folder: Path) -> None:
@@ -177,27 +220,6 @@ def _remove_empty_parents(folder: Path) -> None:
         except OSError:
             return
         folder = folder.parent
-
-
-def _listed_at(text: str, start: int, relpath: str) -> int:
-    """Where the file's digest starts in the manifest text, or -1 when it is not listed."""
-    key = json.dumps(relpath, ensure_ascii=False) + ': "'
-    at = text.find(key, start)
-    return at + len(key) if at >= 0 else -1
-
-
-def _manifest_with(text: str, digests: dict[str, str], removed) -> str:
-    """The manifest with files added, replaced and removed, as `manifest_text` writes it.
-    Only its last member, "files", is written again, line by line as json.dumps(indent=2)
-    lays it out: the indenting encoder is pure Python, 0.06 s for a whole 10,000-page one."""
-    start = text.index('\n  "files": {') + 1
-    files = {relpath: digest for relpath, digest in json.loads(text)["files"].items() if relpath not in removed}
-    files = dict(sorted({**files, **digests}.items()))
-    if not files:
-        return text[:start] + '  "files": {}\n}\n'
-    lines = ",\n".join(f"    {encode_basestring(relpath)}: {encode_basestring(digest)}"
-                        for relpath, digest in files.items())
-    return f'{text[:start]}  "files": {{\n{lines}\n  }}\n}}\n'
 
 
 # -- where a build may write ----------------------------------------------------------------------

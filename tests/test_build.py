@@ -170,24 +170,3 @@ def test_caches_written_in_the_background_arrive_whole(tmp_path, monkeypatch, sy
     while not (tmp_path / ".kbctl" / "later.pickle").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cache.load(tmp_path, "later", "key") == items
-
-
-@pytest.mark.parametrize("sync", ["", "1"])
-def test_seeds_written_in_the_background_are_waited_for(tmp_path, monkeypatch, sync):
-    """A full build's seeds go to its forked writer under the channel's lock: a reader that
-    waits for the lock finds them whole."""
-    from kbctl import cache, seedstore
-
-    monkeypatch.setenv("KBCTL_SYNC_CACHE", sync)
-    (tmp_path / ".kbctl").mkdir()
-    rows = [(f"page/{i}", b"x" * 1000) for i in range(2000)]
-    seedstore.replace_later(tmp_path, "site", "key", lambda: [*rows, ("content", b"c1")])
-    cache.write_pending()
-    seedstore.wait_for_writer(tmp_path, ["site"])
-    store = seedstore.SeedStore(tmp_path)
-    try:
-        reader = store.reader("site", "key")
-        assert reader is not None and reader.get("content") == b"c1"
-        assert reader.get("page/1999") == b"x" * 1000
-    finally:
-        store.close()

@@ -97,6 +97,10 @@ class Server:
         self._host, self._port = host, port
         self._httpd: ThreadingHTTPServer | None = None
         self._snapshot: Snapshot = {}
+        # The build environment stays in memory between saves: no reading it back each time.
+        from kbctl.build import BuildMemory
+
+        self.memory = BuildMemory()
 
     @property
     def folder(self) -> Path:
@@ -164,15 +168,16 @@ class Server:
         if channel is None or channel.kind != "site":
             raise UsageError(f"channel {self.channel.name!r} is no longer a site channel in {CONFIG_NAME}")
         try:
-            result = build(self.root, config, self.as_of or dt.date.today(), self.out, [channel.name])
+            result = build(self.root, config, self.as_of or dt.date.today(), self.out, [channel.name],
+                           memory=self.memory)
         except BuildRefused as refused:
             self._report(refused.diagnostics)
             return False
-        count = result.written.get(channel.name)
-        if count is not None:
-            self.log(f"built {channel.name}: {count} files")
-        elif channel.name in result.patched:
-            self.log(f"updated {channel.name}: {result.patched[channel.name]} files, in place")
+        report = result.channels.get(channel.name)
+        if report is not None and report.fresh:
+            self.log(f"built {channel.name}: {report.files} files")
+        elif report is not None and (report.made or report.removed):
+            self.log(f"updated {channel.name}: {report.made} files made again, {report.removed} removed")
         else:
             self.log(f"{channel.name} is up to date")
         return True

@@ -15,47 +15,52 @@ mailto or tel.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import pickle
 import re
 import textwrap
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from kbctl.channels import entry_url
-from kbctl.channels.replay import RecordingResolver, ReplayResolver
+from kbctl.channels.base import entry_url
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve as resolve_id
 from kbctl.config import Channel
 from kbctl.model import Entry, Link
+from kbctl.output import ChannelWriter
 from kbctl.parallel import fork_map
 from kbctl.publish import eligible
 from kbctl.render import LinkResolver, Rendered, remember, render_entry, take_renderings
-from kbctl.seedstore import dump
 
 _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)
 
 
-def render(ctx, writer) -> FaqSeeds:
+def render(ctx, writer: ChannelWriter) -> None:
     pages = SitePages(ctx)
-    seeds = FaqSeeds(ctx.channel.audience_rank)
     take_renderings()  # start the workers with nothing pending from other channels
     for locale, entries in ctx.by_locale().items():
-        results = fork_map(lambda chunk: [(*record_text(ctx, pages, e), take_renderings()) for e in chunk],
-                           entries)
-        records: list[str] = []
-        for entry, (text, seen, renderings) in zip(entries, results):
-            remember(renderings)
-            seeds.where[entry.id] = (locale, len(records), seen)
-            records.append(text)
-        seeds.spans[locale] = record_spans(locale, records)
         relpath = faq_path(locale)
-        writer.write(relpath, faq_file(locale, records))
+        inputs = {entry.path: record_inputs(ctx, pages, entry) for entry in entries}
+
+        def make(entries=entries, locale=locale) -> str:
+            results = fork_map(lambda chunk: [(record_text(ctx, pages, e), take_renderings()) for e in chunk],
+                               entries)
+            for _, renderings in results:
+                remember(renderings)
+            return faq_file(locale, [text for text, _ in results])
+
+        writer.output(relpath, inputs, make)
         # One file serves every entry of the locale; the manifest maps each of them to it.
         for entry in entries:
             writer.entries[entry.id].append(relpath)
-    return seeds
+
+
+def record_inputs(ctx, pages: SitePages, entry: Entry) -> str:
+    """What the entry's record is made from, as one digest: its bytes, where its links go,
+    the related entries carried, its page's URL, its date and its category's title."""
+    resolve = link_resolver(ctx, pages, entry)
+    material = (entry.content_hash or entry.body, [resolve(link) for link in entry.links],
+                related_ids(ctx, entry), pages.url(entry), last_verified(entry), category_title(ctx.config, entry))
+    return hashlib.sha256(repr(material).encode("utf-8")).hexdigest()[:20]
 
 
 def faq_path(locale: str) -> str:
@@ -75,108 +80,14 @@ def _head(locale: str) -> str:
     return json.dumps({"locale": locale}, ensure_ascii=False, indent=2)[:-2] + ',\n  "entries": [\n'
 
 
-def record_spans(locale: str, records: list[str]) -> list[tuple[int, int]]:
-    """Where each record's bytes lie in `faq_file(locale, records)` encoded."""
-    if not records:
-        return []
-    at = len(_head(locale).encode())
-    spans = []
-    for text in records:
-        size = len(text.encode("utf-8"))
-        spans.append((at, at + size))
-        at += size + 2  # ",\n"
-    return spans
-
-
 def record_json(record: dict) -> str:
     """One record as it sits in the file: two levels deep (JSON strings hold no newline)."""
     return textwrap.indent(json.dumps(record, ensure_ascii=False, indent=2), "    ")
 
 
-def record_text(ctx, pages: SitePages, entry: Entry) -> tuple[str, dict]:
-    """The entry's record as JSON, and the answers its link resolver gave (to replay)."""
-    resolver = RecordingResolver(link_resolver(ctx, pages, entry))
-    return record_json(faq_record(ctx, pages, entry, resolver)), resolver.seen
-
-
-@dataclass
-class FaqSeeds:
-    """What a full build leaves for patches (rows of kbctl/seedstore.py): where each record
-    lies in its file, and the answers its links were given."""
-
-    audience_rank: int
-    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # locale -> byte spans
-    where: dict[str, tuple[str, int, dict]] = field(default_factory=dict)  # id -> (locale, n, seen)
-
-    def rows(self) -> Iterator[tuple[str, bytes]]:
-        yield "faq", dump(self.audience_rank)
-        for entry_id, where in self.where.items():
-            yield f"record/{entry_id}", dump(where)
-        for locale, spans in self.spans.items():
-            yield f"spans/{locale}", dump(spans)
-
-
-def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
-    """The FAQ files that change with the edited entries (same structure), the rows that
-    change with them (and no file goes). A record differs only in its answer and restated
-    fields, so it is
-    replaced where it lies in the current file; the other records are not read again."""
-    audience_rank = pickle.loads(job.rows.get("faq"))
-    files: dict[str, bytearray] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    rows: dict[str, object] = {}
-    for entry in job.entries:
-        where = job.rows.get(f"record/{entry.id}")
-        if where is None:
-            continue  # not carried
-        locale, number, seen = pickle.loads(where)
-        if locale not in files:
-            files[locale] = bytearray((job.folder / faq_path(locale)).read_bytes())
-            spans[locale] = pickle.loads(job.rows.get(f"spans/{locale}"))
-        data, located = files[locale], spans[locale]
-        start, end = located[number]
-        record = json.loads(data[start:end])
-        record.update(restated_fields(entry), related=_related_ids(job, entry))
-        fresh = _fresh_links(job, entry) if entry.id in job.restated else None
-        recorder = RecordingResolver(ReplayResolver(seen, fresh))  # a restated entry's links may be new
-        record.update(answer_fields(render_entry(entry, audience_rank, recorder)))
-        if recorder.seen != seen:
-            rows[f"record/{entry.id}"] = (locale, number, recorder.seen)
-        new = record_json(record).encode("utf-8")
-        data[start:end] = new
-        shift = len(new) - (end - start)
-        located[number] = (start, start + len(new))
-        located[number + 1:] = [(a + shift, b + shift) for a, b in located[number + 1:]]
-    rows.update({f"spans/{locale}": located for locale, located in spans.items()})
-    return {faq_path(locale): bytes(data) for locale, data in sorted(files.items())}, rows, set()
-
-
-def _fresh_links(job, entry: Entry):
-    """Where a link the last build did not see goes, as `link_resolver` sends it, from the
-    names the last full build kept: to the site's page of an entry this channel carries."""
-    site = target_site(job.config, job.channel)
-    base_url = job.config.channel_base_url(site) if site else None
-    names = job.names
-
-    def page(entry_id: str | None) -> str | None:
-        found = names.resolve(entry_id) if entry_id else None
-        if found is None or site is None or not base_url or site.name not in names.carriers(found[1]):
-            return None
-        return f"{base_url.rstrip('/')}/{names.locales[found[1]]}/{found[0]}/"
-
-    def resolve(link: Link) -> str | None:
-        if link.kind == "external":
-            return link.target if _SAFE_SCHEME.match(link.target) else None
-        if link.kind == "anchor":
-            return _with_anchor(page(entry.id), link.anchor)
-        if link.kind in ("entry", "entry-path"):
-            target = names.link_target(link)
-            if target is None or not job.rows.get(f"record/{target}"):
-                return None  # this channel does not carry it
-            return _with_anchor(page(target), link.anchor)
-        return None  # a file of the KB: not part of the FAQ data
-
-    return resolve
+def record_text(ctx, pages: SitePages, entry: Entry) -> str:
+    """The entry's record as JSON, as it sits in the file."""
+    return record_json(faq_record(ctx, pages, entry))
 
 
 class SitePages:
@@ -224,12 +135,6 @@ def words_fields(entry: Entry) -> dict:
     return {"question": entry.title, "questions": entry.questions, "summary": entry.summary or None}
 
 
-def restated_fields(entry: Entry) -> dict:
-    """The fields of a record that the entry's RESTATED front matter decides
-    (kbctl/load/interface.py); its owner is in none."""
-    return {**words_fields(entry), "tags": entry.tags, "updated": last_verified(entry)}
-
-
 def answer_fields(rendered: Rendered) -> dict:
     """The only fields of a record that its entry's body decides."""
     return {"answer": rendered.text, "answer_html": rendered.html}
@@ -253,17 +158,6 @@ def _with_anchor(url: str | None, anchor: str | None) -> str | None:
     if url is None or not anchor:
         return url
     return f"{url}#{quote(anchor, safe='')}"
-
-
-def _related_ids(job, entry: Entry) -> list[str]:
-    """`related_ids` from the names the last full build kept (kbctl/patch.py): a record row
-    exists for each entry the channel carries."""
-    out: list[str] = []
-    for ref in entry.related:
-        target = (job.names.resolve(ref) or (None,))[0]
-        if target and target not in out and target != entry.id and job.rows.get(f"record/{target}"):
-            out.append(target)
-    return out
 
 
 def related_ids(ctx, entry: Entry) -> list[str]:

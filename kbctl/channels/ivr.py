@@ -17,84 +17,26 @@ none). Without an `operator` option, 0 says there is none and returns.
 
 from __future__ import annotations
 
-import pickle
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from kbctl.channels import vxml
 from kbctl.channels.ivr_phrases import language_line, phrases
 from kbctl.ivrmenu import KEYS, Menu, MenuEntry, Option, build_menu, walk
 from kbctl.model import Entry
-from kbctl.seedstore import dump
+from kbctl.output import ChannelWriter
 
 MAIN = "main.vxml"
 
 
-def render(ctx, writer) -> IvrSeeds:
+def render(ctx, writer: ChannelWriter) -> None:
+    """Every document is made (menus are small; no answer's text reaches a call): the writer
+    writes those whose bytes changed."""
     operator = ctx.channel.options.get("operator")
     trees = locale_menus(ctx)
     for locale, main in trees.items():
         _write_locale(writer, locale, main, operator)
     writer.write("index.vxml", index_document(trees, ctx.config.default_locale, operator))
-    # Scripts, summaries and titles only: no answer's text reaches a call. What a title or
-    # summary edit changes is made again from the carried entries' listings (IvrSeeds).
-    return IvrSeeds({locale: [Listed.of(e) for e in entries] for locale, entries in ctx.by_locale().items()})
-
-
-@dataclass(frozen=True)
-class Listed:
-    """What menus and entry documents show of a carried entry."""
-
-    id: str
-    title: str
-    category: str | None
-    spoken: str
-
-    @classmethod
-    def of(cls, entry: Entry) -> Listed:
-        return cls(entry.id, entry.title, entry.category, script(entry))
-
-
-@dataclass
-class IvrSeeds:
-    """What a full build leaves for edits of titles and summaries: each locale's listings."""
-
-    listed: dict[str, list[Listed]]
-
-    def rows(self):
-        yield "listed", dump(self.listed)
-
-
-def patch(job) -> tuple[dict[str, bytes], dict[str, object], set[str]]:
-    """The documents that change when carried entries' titles or summaries change: their
-    locales' menus (keys follow titles), the entry documents, and index.vxml."""
-    listed: dict[str, list[Listed]] = pickle.loads(job.rows.get("listed"))
-    changed: dict[str, Listed] = {}
-    for entry in job.entries:
-        for locale_listed in listed.values():
-            for at, old in enumerate(locale_listed):
-                if old.id == entry.id and (new := Listed.of(entry)) != old:
-                    locale_listed[at] = changed[entry.id] = new
-    if not changed:
-        return {}, {}, set()
-    operator = job.channel.options.get("operator")
-    trees = {locale: build_menu(job.config, items, locale) for locale, items in listed.items() if items}
-    files = {"index.vxml": index_document(trees, job.config.default_locale, operator)}
-    for locale, main in trees.items():
-        if any(item.id in changed for item in listed[locale]):
-            files.update(_locale_files(locale, main, operator, only=changed.keys()))
-    made = {path: text.encode("utf-8") for path, text in files.items()}
-    differing = {path: blob for path, blob in made.items() if not _holds(job.folder / path, blob)}
-    return differing, {"listed": listed}, set()
-
-
-def _holds(path, blob: bytes) -> bool:
-    """Whether the file already has these bytes (most menus stay as they were)."""
-    try:
-        return path.read_bytes() == blob
-    except OSError:
-        return False
 
 
 def locale_menus(ctx) -> dict[str, Menu]:
@@ -148,21 +90,15 @@ def _write_locale(writer, locale: str, main: Menu, operator: str | None) -> None
         writer.write(relpath, text, entry_id)
 
 
-def _locale_files(locale: str, main: Menu, operator: str | None, only) -> dict[str, str]:
-    """The locale's menus, and the documents of the entries in `only`."""
-    return {relpath: text for relpath, text, entry_id in _documents(locale, main, operator, only)}
-
-
-def _documents(locale: str, main: Menu, operator: str | None, only=None):
-    """(relpath, VoiceXML, entry id or None) of the locale's menus and entries (all of them,
-    or those of the entry ids in `only`)."""
+def _documents(locale: str, main: Menu, operator: str | None):
+    """(relpath, VoiceXML, entry id or None) of the locale's menus and entries."""
     names = menu_files(main)
     for menu, parent in _with_parents(main):
         back = names[parent.path] if parent else None
         yield f"{locale}/{names[menu.path]}", menu_document(locale, menu, names, back, operator), None
         for _, option in offered(menu):
             entry = option.entry
-            if entry is not None and (only is None or entry.id in only):
+            if entry is not None:
                 text = entry_document(locale, script(entry), names[menu.path], operator)
                 yield f"{locale}/{entry_file(entry)}", text, entry.id
 
@@ -236,9 +172,7 @@ def language_document(locales: list[str], default_locale: str, operator: str | N
 
 def script(entry: MenuEntry) -> str:
     # validate refuses a carried entry with neither; the title is only a last resort.
-    if isinstance(entry, Listed):
-        return entry.spoken
-    assert isinstance(entry, Entry)
+    assert isinstance(entry, Entry)  # the channel's menus are built from loaded entries
     return entry.ivr_script or entry.summary or entry.title
 
 

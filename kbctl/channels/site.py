@@ -21,11 +21,15 @@ does not carry, and links of a scheme other than http(s)/mailto/tel, become plai
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
+from kbctl import cache
 from kbctl.assets import file_refusal
-from kbctl.channels import entry_page_path
-from kbctl.channels.replay import RecordingResolver
+from kbctl.channels.base import entry_page_path
 from kbctl.channels.site_maps import (
     SAFE_SCHEMES,
+    Card,
     Sitemap,
     build_maps,
     category_path,
@@ -48,32 +52,32 @@ from kbctl.channels.site_pages import (
     search_page,
     tag_page,
 )
-from kbctl.channels.site_patch import SiteSeeds, page_seed, search_index_path
-from kbctl.channels.site_reuse import PreviousPages, fingerprint, load_previous
-from kbctl.channels.site_reuse import save as save_pages
-from kbctl.channels.site_search import SearchIndex, prepare_entry
+from kbctl.channels.site_search import Prepared, SearchIndex, prepare_entry
 from kbctl.channels.site_strings import block_labels
 from kbctl.checks.links import link_target
+from kbctl.env import Inputs
+from kbctl.load.body import classify
 from kbctl.model import Entry, Link
-from kbctl.output import ChannelWriter
+from kbctl.output import ChannelWriter, Made
 from kbctl.parallel import fork_map
 from kbctl.render import remember, render_entry, take_renderings
 from kbctl.resources import data_dir
 from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
+RECORDS_CACHE = "search-records-"
+CROSS_REFERENCES = ("related", "backlinks", "translations")
 
 
-def render(ctx, writer) -> SiteSeeds:
+def render(ctx, writer: ChannelWriter) -> None:
     with stage("site maps"):
         maps = build_maps(ctx)
     site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps)
     sitemap = Sitemap(site.base_url)
     write_assets(writer)
-    indexes = {locale: SearchIndex(locale) for locale in maps.locales}
     take_renderings()  # start the workers with nothing pending from other channels
 
-    def navigation_pages() -> None:  # need no rendering: written while the workers render
+    def navigation_pages() -> None:  # need no answer rendered: made while the workers render
         for locale in maps.locales:
             write_locale(site, locale, writer, sitemap)
         for alias, card in maps.aliases.items():
@@ -81,31 +85,30 @@ def render(ctx, writer) -> SiteSeeds:
         writer.write("index.html", root_page(site))
         writer.write("404.html", not_found_page(site))
 
-    previous = load_previous(ctx)
+    with stage("site pages planned"):
+        plans = [plan_page(ctx, site, entry) for entry in ctx.entries]
+        known = _load_records(ctx)
+        todo = [plan for plan in plans if not _keeps(writer, plan, known)]
     with stage("site pages"):
-        pages = fork_map(lambda chunk: [write_entry(ctx, site, e, writer.folder, previous) for e in chunk],
-                         ctx.entries, meanwhile=navigation_pages)
-    save_pages(ctx, {relpath: (digest, sha, prepared)
-                     for *_, (relpath, digest, sha, prepared), _ in pages if digest})
-    seeds = SiteSeeds(ctx.channel.audience_rank, site.base_url, maps)
-    for entry, (files, prepared, renderings, _, seed) in zip(ctx.entries, pages):
-        for relpath, digest in files:
-            writer.record(relpath, digest, entry.id)
-        index = indexes.setdefault(entry.locale, SearchIndex(entry.locale))
-        seeds.add(entry, seed, len(index.docs))
-        index.add_prepared(prepared)
+        made = fork_map(lambda chunk: [write_entry(ctx, site, plan, writer) for plan in chunk], todo,
+                        meanwhile=navigation_pages)
+    records = {plan.relpath: known[plan.relpath][1] for plan in plans if plan.relpath in known}
+    for (worker_made, prepared, renderings), plan in zip(made, todo):
+        writer.merge(worker_made)
+        records[plan.relpath] = prepared
         remember(renderings)
-        page = entry_page_path(entry)
-        sitemap.add(page, last_reviewed(entry),
-                    {entry.locale: page, **{c.locale: c.path for c in maps.translations.get(entry.id, [])}})
+    for plan in plans:
+        for kb_path in plan.files:  # a kept page's files are the page's files still
+            _copy_file(ctx, writer, kb_path, plan.entry.id)
+        page = plan.relpath
+        sitemap.add(page, last_reviewed(plan.entry),
+                    {plan.entry.locale: page, **{c.locale: c.path for c in maps.translations.get(plan.entry.id, [])}})
+    cache.save_later(ctx.kb.root, RECORDS_CACHE + ctx.channel.name, _records_key(),
+                     {plan.relpath: [plan.digest, list(records[plan.relpath])] for plan in plans})
     with stage("site search indexes"):
-        for locale, index in indexes.items():
-            seeds.search[locale] = pieces = index.pieces()
-            writer.write(search_index_path(locale), pieces.script())
+        write_search_indexes(writer, maps.locales, plans, records)
     sitemap.write(writer)
-    seeds.sitemap = sitemap.urls
     writer.write("robots.txt", robots(site))
-    return seeds
 
 
 def write_assets(writer) -> None:
@@ -114,37 +117,129 @@ def write_assets(writer) -> None:
         writer.copy(f"assets/{name}", folder / name)
 
 
-def write_entry(ctx, site: SiteInfo, entry: Entry, folder, previous: PreviousPages):
-    """Render the entry once for the audience; write (or reuse) its page and files, and weigh
-    its search record.
+def search_index_path(locale: str) -> str:
+    return f"assets/search-index.{locale}.js"
 
-    Runs in a worker process for large sites: it returns what the parent needs (files written
-    with their digests, the prepared search record, renderings for the cache, the page's
-    fingerprint, and the seed from which the page is made again when only the answer's text
-    changes: kbctl/channels/site_patch.py), in entry order.
-    """
-    writer = ChannelWriter(folder)
+
+def write_search_indexes(writer: ChannelWriter, locales, plans: list[PagePlan],
+                         records: dict[str, Prepared]) -> None:
+    """One index per locale, made again when a record in it changed (or the set of them)."""
+    by_locale: dict[str, list[PagePlan]] = {locale: [] for locale in locales}
+    for plan in plans:
+        by_locale.setdefault(plan.entry.locale, []).append(plan)
+    for locale, listed in by_locale.items():
+        inputs = {"search records": _digest([(plan.relpath, plan.digest) for plan in listed])}
+
+        def make(listed=listed, locale=locale) -> str:
+            index = SearchIndex(locale)
+            for plan in listed:
+                index.add_prepared(records[plan.relpath])
+            return index.script()
+
+        writer.output(search_index_path(locale), inputs, make)
+
+
+@dataclass
+class PagePlan:
+    """An entry page before it is made: what it shows of the KB, as inputs (kbctl/env.py),
+    and the files of the KB it links to (each copied into the site)."""
+
+    entry: Entry
+    relpath: str
+    frame: dict
+    category: str | None
+    inputs: Inputs
+    digest: str  # of the inputs: the search record cached beside it is of these
+    files: list[str]
+
+
+def plan_page(ctx, site: SiteInfo, entry: Entry) -> PagePlan:
+    """The page's inputs, without rendering its answer: the entry's bytes, where each of its
+    links goes on this site, and the page around the answer (lists, crumbs, dates, tags), with
+    every card it shows of another entry named, so that `kbctl build --explain` can say which."""
     resolver = Resolver(ctx, entry)
-    recorder = RecordingResolver(resolver)
-    rendered = render_entry(entry, ctx.channel.audience_rank, recorder,
-                            {"block_labels": block_labels(entry.locale)})
-    relpath = entry_page_path(entry)
+    targets = [resolver(classify(entry.path, link.raw, 0, 0)) for link in entry.links]
     frame = entry_page_frame(site, entry)
-    values = {**frame, **answer_values(site.base_url, entry, rendered)}
     category = _category_label(site, entry)
-    digest = fingerprint(values, entry, rendered.text, category)
-    reused = previous.reuse(relpath, digest, folder)
-    if reused is not None:
-        writer.record(relpath, reused[0], entry.id)
-        prepared = reused[1]
-    else:
-        writer.write(relpath, render_entry_page(values), entry.id)
-        prepared = prepare_entry(entry, rendered.text, category)
-    for kb_path in resolver.files:
-        writer.copy(file_path(kb_path), ctx.kb.root / kb_path, entry.id)
-    page = (relpath, digest, writer.files[relpath], prepared)
-    seed = page_seed(frame, recorder.seen, category, prepared[0])
-    return list(writer.files.items()), prepared, take_renderings(), page, seed
+    inputs = {entry.path: entry.content_hash or _digest(entry.body), "links": _digest(targets),
+              "page": _digest([(key, value) for key, value in frame.items() if key not in CROSS_REFERENCES]),
+              "category": _digest(category)}
+    for key in CROSS_REFERENCES:
+        inputs[key] = _digest(frame[key])
+    for card in _shown_cards(site, entry):
+        shown = ctx.kb.by_id.get(card.id)
+        inputs[f"card of {shown.path if shown else card.id}"] = _digest(card)
+    return PagePlan(entry, entry_page_path(entry), frame, category, inputs, _digest(sorted(inputs.items())),
+                    resolver.files)
+
+
+def _shown_cards(site: SiteInfo, entry: Entry) -> list[Card]:
+    maps = site.maps
+    return [*maps.related.get(entry.id, []), *maps.backlinks.get(entry.id, []),
+            *maps.translations.get(entry.id, [])]
+
+
+def _keeps(writer: ChannelWriter, plan: PagePlan, known: dict[str, tuple[str, Prepared]]) -> bool:
+    """Keep the page as it is: its inputs are those it was made from, and its search record,
+    made from the same inputs, is at hand."""
+    record = known.get(plan.relpath)
+    if record is None or record[0] != plan.digest or not writer.unchanged(plan.relpath, plan.inputs):
+        return False
+    writer.keep(plan.relpath, plan.inputs, plan.entry.id)
+    return True
+
+
+def write_entry(ctx, site: SiteInfo, plan: PagePlan, writer: ChannelWriter) -> tuple[Made, Prepared, list]:
+    """Render the entry once for the audience; write its page and weigh its search record.
+
+    Runs in a worker process for large sites: it returns what the parent needs (what its
+    writer did, the search record, renderings for the cache), in entry order.
+    """
+    entry = plan.entry
+    mine = writer.worker()
+    rendered = render_entry(entry, ctx.channel.audience_rank, Resolver(ctx, entry),
+                            {"block_labels": block_labels(entry.locale)})
+    values = {**plan.frame, **answer_values(site.base_url, entry, rendered)}
+    mine.output(plan.relpath, plan.inputs, lambda: render_entry_page(values), entry.id)
+    return mine.made(), prepare_entry(entry, rendered.text, plan.category), take_renderings()
+
+
+def _copy_file(ctx, writer: ChannelWriter, kb_path: str, entry_id: str) -> None:
+    """A file an answer links to, copied again when its size or time changed."""
+    source = ctx.kb.root / kb_path
+    try:
+        stat = source.stat()
+    except OSError:
+        stat = None
+    inputs = {kb_path: f"{stat.st_size}:{stat.st_mtime_ns}" if stat else "absent"}
+    writer.output(file_path(kb_path), inputs, source.read_bytes, entry_id)
+
+
+def _load_records(ctx) -> dict[str, tuple[str, Prepared]]:
+    """The last build's search records, by page: (the digest of the inputs each was made
+    from, the record)."""
+    stored = cache.load(ctx.kb.root, RECORDS_CACHE + ctx.channel.name, _records_key())
+    out: dict[str, tuple[str, Prepared]] = {}
+    for relpath, value in stored.items():
+        try:
+            digest, (weights, doc, category) = value
+        except (TypeError, ValueError):
+            continue
+        out[relpath] = (digest, (weights, doc, category))
+    return out
+
+
+def _records_key() -> str:
+    return cache.cache_key("search-records")
+
+
+def _digest(value) -> str:
+    """A short digest of what a page shows; objects without a stable repr never compare equal
+    (the page is made again)."""
+    shown = repr(value)
+    if " at 0x" in shown:
+        shown += repr(object())
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()[:20]
 
 
 def _category_label(site: SiteInfo, entry: Entry) -> str | None:

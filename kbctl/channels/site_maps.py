@@ -17,7 +17,7 @@ from functools import lru_cache
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
-from kbctl.channels import entry_page_path
+from kbctl.channels.base import entry_page_path
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve
 from kbctl.config import TaxonomyNode

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from kbctl import cache as kb_cache
 from kbctl import cachetrust
-from kbctl.channels import entry_page_path
+from kbctl.channels.base import entry_page_path
 from kbctl.channels.site_maps import (
     Card,
     SiteMaps,

@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         channel: Annotated[list[str] | None, typer.Option("--channel", "-c", help="Build only this channel (repeatable).")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder (default: dist at the KB root).")] = None,
         as_of: AsOf = None,
+        explain: Annotated[bool, typer.Option("--explain", help="Say, for each output file made again or removed, why.")] = False,
     ) -> int:
         """Compile the channel bundles; refuse (exit 1, output untouched) on content errors."""
         from rich.console import Console
@@ -44,10 +45,10 @@ def register(app: typer.Typer) -> None:
         warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
         for name in result.unchanged:
             console.print(_done(name, f"up to date → {_shown(target / name)}"))
-        for name, count in result.patched.items():
-            console.print(_done(name, f"{count} files updated in place → {_shown(target / name)}"))
-        for name, count in result.written.items():
-            console.print(_done(name, f"{count} files → {_shown(target / name)}"))
+        for name, report in result.channels.items():
+            console.print(_done(name, f"{_summary(report)} → {_shown(target / name)}"))
+        if explain:
+            _explain(result)
         if warnings:
             console.print(f"[yellow]![/] {warnings} warnings (kbctl validate shows them)")
         for note in (d for d in result.diagnostics if d.rule == "cache-ignored"):
@@ -62,6 +63,26 @@ def _done(name: str, what: str):
     from kbctl.report.text import visible
 
     return Text.assemble(("✔", "green"), f" {visible(name)}: {visible(what)}")
+
+
+def _summary(report) -> str:
+    if report.fresh:
+        return f"{report.files} files"
+    if not report.made and not report.removed:
+        return "up to date"
+    removed = f", {report.removed} removed" if report.removed else ""
+    return f"{report.made} of {report.files} files made again{removed}"
+
+
+def _explain(result) -> None:
+    """One line per file made again or removed, on standard output: `[channel] file: why`."""
+    from kbctl.report.text import visible
+
+    for name, report in result.channels.items():
+        for reason in report.reasons:
+            print(f"[{visible(name)}] {visible(reason)}")
+    for name in result.unchanged:
+        print(f"[{visible(name)}] up to date: no input changed")
 
 
 def _progress(console):

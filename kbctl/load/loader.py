@@ -21,7 +21,6 @@ from kbctl.load import body as body_mod
 from kbctl.load import frontmatter
 from kbctl.load.controlchars import path_problem
 from kbctl.load.discover import MAX_FILE_BYTES, Found, discover, read_entry_file  # noqa: F401 - re-exported
-from kbctl.load.interface import interface_digests
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
 from kbctl.parallel import fork_map
 from kbctl.rules import rule
@@ -159,7 +158,6 @@ def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> 
         segments=info.segments,
         content_hash=digest,
     )
-    entry.interface, entry.structure = interface_digests(entry, diagnostics)
     return entry, diagnostics
 
 

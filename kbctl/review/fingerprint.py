@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import json
 
-from kbctl.channels import entry_url
+from kbctl.channels.base import entry_url
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve
 from kbctl.config import Channel

@@ -1,0 +1,54 @@
+"""What every channel kind sees and is: its context, its Protocol, and where entries' pages are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kbctl.config import Channel, Config
+from kbctl.model import Entry, KnowledgeBase
+from kbctl.output import ChannelWriter
+
+
+@dataclass
+class ChannelContext:
+    """What a channel renderer may see: the KB, its channel, and the entries it carries."""
+
+    kb: KnowledgeBase
+    config: Config
+    channel: Channel
+    as_of: dt.date
+    entries: list[Entry]  # carried, ordered by id
+    carried_ids: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.carried_ids = {e.id for e in self.entries}
+
+    def carries(self, entry: Entry | None) -> bool:
+        return entry is not None and entry.id in self.carried_ids
+
+    def by_locale(self) -> dict[str, list[Entry]]:
+        out: dict[str, list[Entry]] = {locale: [] for locale in self.config.locales}
+        for entry in self.entries:
+            out.setdefault(entry.locale, []).append(entry)
+        return out
+
+
+class ChannelKind(Protocol):
+    """A channel kind's module: it makes the channel's files through the writer, which keeps
+    those whose inputs did not change (kbctl/output.py)."""
+
+    def render(self, ctx: ChannelContext, writer: ChannelWriter) -> None: ...
+
+
+def entry_page_path(entry: Entry) -> str:
+    """Where a site channel puts an entry's page (CONTRACT 4 manifest example)."""
+    return f"{entry.locale}/{entry.id}/index.html"
+
+
+def entry_url(base_url: str | None, entry: Entry) -> str | None:
+    """The absolute URL of an entry's page on a site with `base_url`."""
+    if not base_url:
+        return None
+    return f"{base_url.rstrip('/')}/{entry.locale}/{entry.id}/"

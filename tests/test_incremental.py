@@ -1,0 +1,257 @@
+"""Every build is one pipeline over the build environment (kbctl/env.py): after any edit, an
+incremental build gives a cold build's bytes, and makes again only the files whose inputs
+changed (`--explain` says which, and why).
+
+Each test compares the output with a cold build of the same content into an empty folder
+with no cache and no environment.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+from conftest import REPO, Result, commit_all, git, init_repo, tree
+
+from kbctl.cli import main
+
+AS_OF = "2026-11-22"
+PAGE = "help-center/zh-CN/auto-pay/index.html"
+
+
+def run_cli(*args: str, env: dict | None = None) -> Result:
+    """kbctl's entry point, in this process: these tests build dozens of times, and a new
+    interpreter for each would triple their time (tests/test_cli.py runs the real process).
+    Caches are written before each build returns, so the next one sees them."""
+    saved = dict(os.environ)
+    os.environ.update({"KBCTL_SYNC_CACHE": "1", "NO_COLOR": "1", "COLUMNS": "200", **(env or {})})
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            main(list(args))
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def build(kb: Path, out: Path, *extra: str, env: dict | None = None):
+    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out), "--explain", *extra, env=env)
+    assert result.code == 0, result.stdout + result.stderr
+    return result
+
+
+def assert_same_as_cold(kb: Path, out: Path, tmp_path: Path, *extra: str) -> None:
+    cold_kb, cold_out = tmp_path / "cold-kb", tmp_path / "cold"
+    for earlier in (cold_kb, cold_out):  # a test may compare more than once
+        shutil.rmtree(earlier, ignore_errors=True)
+    shutil.copytree(kb, cold_kb, ignore=shutil.ignore_patterns(".kbctl"))
+    build(cold_kb, cold_out, *extra, env={"KBCTL_WORKERS": "1"})
+    built, cold = tree(out), tree(cold_out)
+    assert sorted(built) == sorted(cold)
+    assert [path for path in built if built[path] != cold[path]] == []
+
+
+def remade(result) -> set[str]:
+    """`channel/relpath` of every file `--explain` says was made again or removed."""
+    out = set()
+    for line in result.stdout.splitlines():
+        channel, _, rest = line.partition("] ")
+        relpath = rest.split(": ", 1)[0]
+        if not rest.startswith(("every file made", "up to date")):
+            out.add(f"{channel.lstrip('[')}/{relpath}")
+    return out
+
+
+@pytest.fixture
+def kb(tmp_path) -> Path:
+    """The sample knowledge base in a git repository (so pages show git dates)."""
+    root = tmp_path / "kb"
+    shutil.copytree(REPO / "knowledge", root / "knowledge")
+    shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
+    init_repo(root)
+    commit_all(root, "sample", "2026-11-01")
+    return root
+
+
+def edit(kb: Path, name: str, old: str, new: str) -> None:
+    path = kb / "knowledge" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+EDITS = {
+    "answer": lambda kb: edit(kb, "billing/auto-pay.md", "\n---\n", "\n---\n\n补充说明：xylophonic。\n"),
+    "title": lambda kb: edit(kb, "billing/auto-pay.md", "title: 如何开通自动缴费？", "title: 怎样开通自动缴费"),
+    "tags": lambda kb: edit(kb, "billing/auto-pay.md", "tags: [缴费, 自动扣款, 银行卡]", "tags: [缴费, 代扣]"),
+    "related": lambda kb: edit(kb, "billing/auto-pay.md", "related: [pay-bill-online, read-your-bill]",
+                               "related: [change-plan]"),
+    "category": lambda kb: edit(kb, "billing/auto-pay.md", "category: billing/payments", "category: plans/change"),
+    "summary": lambda kb: edit(kb, "billing/auto-pay.md", "summary: 在星海通信App", "summary: 打开星海通信App"),
+    "visibility": lambda kb: edit(kb, "billing/auto-pay.md", "status: published", "status: published\nvisibility: internal"),
+    "added": lambda kb: (kb / "knowledge" / "billing" / "new-entry.md").write_text(
+        "---\nid: new-entry\ntitle: 新的问题？\ntype: faq\nstatus: published\nowner: billing-team\n"
+        "category: billing/payments\ntags: [缴费]\nsummary: 一个新的回答。\nrelated: [auto-pay]\n"
+        "last_reviewed: 2026-11-01\n---\n\n新的回答，见[自动缴费](kb:auto-pay)。\n", encoding="utf-8"),
+    "deleted": lambda kb: (kb / "knowledge" / "network" / "satellite-sms.md").unlink(),
+    "config": lambda kb: edit(kb, "../kbctl.yaml", "账单与缴费", "账单和缴费"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_every_edit_kind_builds_like_a_cold_build_before_and_after_its_commit(kb, tmp_path, kind):
+    out = tmp_path / "out"
+    build(kb, out)
+    EDITS[kind](kb)
+    build(kb, out)
+    assert_same_as_cold(kb, out, tmp_path)
+    commit_all(kb, f"edit: {kind}", "2026-11-20")
+    build(kb, out)
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_an_answer_edit_makes_its_pages_faq_and_search_again_and_nothing_else(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    EDITS["answer"](kb)
+    result = build(kb, out)
+    assert remade(result) == {
+        "help-center/zh-CN/auto-pay/index.html", "help-center/assets/search-index.zh-CN.js",
+        "agent-portal/zh-CN/auto-pay/index.html", "agent-portal/assets/search-index.zh-CN.js",
+        "faq-bot/faq.zh-CN.json",
+    }
+    assert "[help-center] zh-CN/auto-pay/index.html: changed: knowledge/billing/auto-pay.md" in result.stdout
+    assert "[hotline] up to date" in result.stdout or "hotline: up to date" in result.stderr
+    assert "xylophonic" in (out / PAGE).read_text("utf-8")
+
+
+def test_a_retitled_entry_names_it_on_the_pages_that_list_it(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    EDITS["title"](kb)
+    result = build(kb, out)
+    lines = result.stdout.splitlines()
+    # pay-bill-online lists auto-pay among its backlinks or related entries
+    assert any(line.startswith("[help-center] zh-CN/") and "card of knowledge/billing/auto-pay.md" in line
+               for line in lines), result.stdout
+    assert "怎样开通自动缴费" in (out / PAGE).read_text("utf-8")
+
+
+def test_a_commit_of_an_edit_already_built_remakes_only_what_shows_its_date(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    EDITS["answer"](kb)
+    build(kb, out)
+    commit_all(kb, "answer", "2026-11-20")
+    result = build(kb, out)
+    made = remade(result)
+    assert "help-center/zh-CN/auto-pay/index.html" in made  # it shows the new git date
+    assert "help-center/zh-CN/change-plan/index.html" not in made
+    assert len(made) < 12, result.stdout
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_no_change_is_up_to_date_and_writes_nothing(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    before = {path: path.stat().st_mtime_ns for path in out.rglob("*")}
+    result = build(kb, out)
+    assert remade(result) == set()
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*")} == before
+
+
+def test_edits_in_a_row_and_a_revert_stay_equal_to_a_cold_build(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    original = (kb / "knowledge/billing/auto-pay.md").read_bytes()
+    for kind in ("answer", "title", "tags", "category"):
+        EDITS[kind](kb)
+        build(kb, out)
+        assert_same_as_cold(kb, out, tmp_path)
+    (kb / "knowledge/billing/auto-pay.md").write_bytes(original)
+    build(kb, out)
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+@pytest.mark.parametrize("change, finding", [
+    (lambda kb: edit(kb, "billing/auto-pay.md", "title: 如何开通自动缴费？", "title: ''"), "schema"),
+    (lambda kb: edit(kb, "billing/auto-pay.md", "related: [pay-bill-online", "related: [no-such-entry"),
+     "broken-reference"),
+    (lambda kb: edit(kb, "billing/auto-pay.md", "last_reviewed: 2026-09-03", "last_reviewed: 2026-02-30"), "schema"),
+])
+def test_a_refused_edit_leaves_the_output_untouched(kb, tmp_path, change, finding):
+    out = tmp_path / "out"
+    build(kb, out)
+    before = tree(out)
+    change(kb)
+    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out))
+    assert result.code == 1 and finding in result.stdout
+    assert tree(out) == before
+    assert not [p for p in out.rglob("*") if ".kbctl-new" in p.name]
+
+
+def test_a_hand_edited_output_is_made_again_whole(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    (out / PAGE).write_text("defaced", encoding="utf-8")
+    result = build(kb, out)
+    assert "[help-center] every file made: the output folder is not as the last build left it" in result.stdout
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_changed_linked_file_is_copied_again(kb, tmp_path):
+    out = tmp_path / "out"
+    (kb / "knowledge" / "billing" / "steps.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    edit(kb, "billing/auto-pay.md", "\n---\n", "\n---\n\n![步骤](steps.png)\n")
+    build(kb, out)
+    (kb / "knowledge" / "billing" / "steps.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\1" * 32)
+    result = build(kb, out)
+    assert "help-center/files/knowledge/billing/steps.png" in remade(result)
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_the_environment_is_data_and_a_forged_one_is_a_cold_build(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out)
+    env_file = kb / ".kbctl" / "env.json"
+    blob = env_file.read_bytes()
+    assert b"pickle" not in blob
+    data = json.loads(blob[32:])  # after its seal
+    assert data["version"] == 1 and "help-center" in data["channels"]
+    # Forged: every page claims inputs that match nothing; unsealed, so never believed.
+    env_file.write_bytes(json.dumps(data).encode())
+    EDITS["answer"](kb)
+    result = build(kb, out)
+    assert "[help-center] every file made: no earlier build recorded" in result.stdout
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_build_of_one_channel_then_all_equals_a_cold_build(kb, tmp_path):
+    out = tmp_path / "out"
+    build(kb, out, "--channel", "help-center")
+    EDITS["title"](kb)
+    build(kb, out, "--channel", "help-center")
+    build(kb, out)
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_shallow_clone_change_of_history_is_seen(kb, tmp_path):
+    """A new commit that touches no entry still makes the build look (HEAD moved), and
+    finds nothing to make again."""
+    out = tmp_path / "out"
+    build(kb, out)
+    (kb / "README.md").write_text("notes\n", encoding="utf-8")
+    git(kb, "add", "README.md")
+    git(kb, "commit", "-q", "-m", "notes", date="2026-11-21")
+    result = build(kb, out)
+    assert "up to date" in result.stderr
+    assert remade(result) == set()
