@@ -2,109 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from kbctl.config_model import (
+    CONFIG_NAME,
+    MAX_CONFIG_DEPTH,
+    Channel,
+    Config,
+    Owner,
+    TaxonomyNode,
+    parse_interval,
+)
 from kbctl.errors import UsageError
-from kbctl.model import VISIBILITY_RANK
 
-CONFIG_NAME = "kbctl.yaml"
-_INTERVAL = re.compile(r"^([1-9][0-9]*)([dwmy])$")
-_UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
-# Room for a taxonomy many levels deep; ruamel's pure-Python composer recurses per level and
-# takes seconds to reach its RecursionError on a few hundred nested brackets.
-MAX_CONFIG_DEPTH = 64
-
-
-def parse_interval(text: str) -> dt.timedelta:
-    """`Nd`, `Nw`, `Nm` (30 days) or `Ny` (365 days), as CONTRACT 3.2 defines them."""
-    match = _INTERVAL.match(text)
-    if not match:
-        raise ValueError(f"not an interval: {text!r} (use Nd, Nw, Nm or Ny)")
-    return dt.timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
-
-
-@dataclass(frozen=True)
-class Owner:
-    key: str
-    name: str
-    github: str | None = None
-
-
-@dataclass(frozen=True)
-class TaxonomyNode:
-    id: str
-    path: str  # "billing/payments"
-    titles: dict[str, str]
-    dtmf: str | None
-    children: tuple[TaxonomyNode, ...]
-    line: int | None
-
-    def title(self, locale: str, default_locale: str) -> str:
-        return self.titles.get(locale) or self.titles.get(default_locale) or next(
-            iter(self.titles.values()), self.id
-        )
-
-
-@dataclass(frozen=True)
-class Channel:
-    name: str
-    kind: str
-    audience: str
-    select: str = "all"
-    options: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def audience_rank(self) -> int:
-        return VISIBILITY_RANK[self.audience]
-
-    @property
-    def opt_in(self) -> bool:
-        return self.select == "opt-in"
-
-
-@dataclass(frozen=True)
-class Config:
-    path: Path
-    name: str
-    default_locale: str
-    locales: tuple[str, ...]
-    base_url: str | None
-    owners: dict[str, Owner]
-    taxonomy: tuple[TaxonomyNode, ...]
-    default_interval: dt.timedelta
-    type_intervals: dict[str, dt.timedelta]
-    warn_within: dt.timedelta
-    channels: dict[str, Channel]
-    speech: dict[str, dict[str, float]]
-    raw: dict[str, Any]
-    lines: dict[str, int]  # taxonomy path, "dtmf:PATH", "channels/NAME", "owners/KEY" -> line
-
-    @property
-    def nodes(self) -> dict[str, TaxonomyNode]:
-        return _flatten(self.taxonomy)
-
-    def channel_base_url(self, channel: Channel) -> str | None:
-        url = channel.options.get("base_url") or self.base_url
-        return url.rstrip("/") if url else None
-
-
-def _all_nodes(nodes: tuple[TaxonomyNode, ...]):
-    for node in nodes:
-        yield node
-        yield from _all_nodes(node.children)
-
-
-def _flatten(nodes: tuple[TaxonomyNode, ...]) -> dict[str, TaxonomyNode]:
-    out: dict[str, TaxonomyNode] = {}
-    for node in nodes:
-        out[node.path] = node
-        out.update(_flatten(node.children))
-    return out
+__all__ = ["CONFIG_NAME", "MAX_CONFIG_DEPTH", "Channel", "Config", "Owner", "TaxonomyNode",
+           "find_root", "load_config", "parse_interval"]
 
 
 def find_root(start: Path) -> Path:

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kbctl.config import (
+from kbctl.config_model import (
     CONFIG_NAME,
     Channel,
     Config,

@@ -14,7 +14,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.reader import ReaderError as RuamelReaderError
 
-from kbctl.config import MAX_CONFIG_DEPTH
+from kbctl.config_model import MAX_CONFIG_DEPTH
 
 try:  # libyaml-backed loader: the fast path (PERF-NOTES: 3x faster than ruamel's safe loader)
     from yaml import CSafeLoader as _BaseLoader

@@ -21,8 +21,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from kbctl.config_model import CONFIG_NAME
+from kbctl.errors import UsageError
 from kbctl.model import Diagnostic
 from kbctl.rules import rule
+from kbctl.yamlutil import line_of_path
 
 Where = tuple[str | int, ...]  # keys and list indexes from the top of a parsed document
 
@@ -100,10 +103,6 @@ def check_front_matter(path: str, data: dict[str, Any], key_lines: dict[str, int
 # -- kbctl.yaml ------------------------------------------------------------------------------
 def check_config(data: dict[str, Any], tree: Any) -> None:
     """Raise a UsageError (kbctl.yaml, the line, the place) at the first control character."""
-    from kbctl.config import CONFIG_NAME
-    from kbctl.errors import UsageError
-    from kbctl.yamlutil import line_of_path
-
     for where, char in findings(data, _config_free_text):
         raise UsageError(describe(where, char), path=CONFIG_NAME,
                          line=line_of_path(tree, list(where)))
