@@ -41,17 +41,57 @@ def render(ctx, writer: ChannelWriter) -> None:
         relpath = faq_path(locale)
         inputs = {entry.path: record_inputs(ctx, pages, entry) for entry in entries}
 
-        def make(entries=entries, locale=locale) -> str:
+        def make(entries=entries, locale=locale, inputs=inputs, relpath=relpath) -> str:
+            kept = last_records(writer, relpath)
+            todo = [e for e in entries if kept.get(e.path, ("", ""))[0] != inputs[e.path]]
             results = fork_map(lambda chunk: [(record_text(ctx, pages, e), take_renderings()) for e in chunk],
-                               entries)
-            for _, renderings in results:
+                               todo)
+            made = {}
+            for entry, (text, renderings) in zip(todo, results):
                 remember(renderings)
-            return faq_file(locale, [text for text, _ in results])
+                made[entry.path] = text
+            return faq_file(locale, [made[e.path] if e.path in made else kept[e.path][1] for e in entries])
 
         writer.output(relpath, inputs, make)
         # One file serves every entry of the locale; the manifest maps each of them to it.
         for entry in entries:
             writer.entries[entry.id].append(relpath)
+
+
+def last_records(writer: ChannelWriter, relpath: str) -> dict[str, tuple[str, str]]:
+    """The records of the file as the last build made it, by entry path: (the digest of what
+    each was made from, its text). Only from an output exactly as that build left it (the
+    writer works in place), whose records are those its inputs list, in their order."""
+    old = writer.previous.get(relpath) if writer.in_place else None
+    if old is None:
+        return {}
+    try:
+        text = (writer.folder / relpath).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    records = split_records(text)
+    if records is None or len(records) != len(old.inputs) or faq_file_head(text) is None:
+        return {}
+    return {path: (digest, record) for (path, digest), record in zip(old.inputs.items(), records)}
+
+
+def split_records(text: str) -> list[str] | None:
+    """The records' texts of a file `faq_file` wrote, or None. Records sit four spaces deep
+    and JSON strings hold no newline, so a line that is exactly four spaces and `{` starts a
+    record and nothing else."""
+    start, end = text.find('  "entries": [\n'), text.rfind("\n  ]\n}\n")
+    if start < 0 or end < 0:
+        return None
+    body = text[start + len('  "entries": [\n'):end]
+    if not body:
+        return None
+    pieces = body.split(",\n    {\n")
+    return [pieces[0], *("    {\n" + piece for piece in pieces[1:])]
+
+
+def faq_file_head(text: str) -> str | None:
+    at = text.find('  "entries": [\n')
+    return text[:at] if at >= 0 else None
 
 
 def record_inputs(ctx, pages: SitePages, entry: Entry) -> str:

@@ -56,7 +56,6 @@ from kbctl.channels.site_search import Prepared, SearchIndex, prepare_entry
 from kbctl.channels.site_strings import block_labels
 from kbctl.checks.links import link_target
 from kbctl.env import Inputs
-from kbctl.load.body import classify
 from kbctl.model import Entry, Link
 from kbctl.output import ChannelWriter, Made
 from kbctl.parallel import fork_map
@@ -66,7 +65,6 @@ from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
 RECORDS_CACHE = "search-records-"
-CROSS_REFERENCES = ("related", "backlinks", "translations")
 
 
 def render(ctx, writer: ChannelWriter) -> None:
@@ -86,7 +84,8 @@ def render(ctx, writer: ChannelWriter) -> None:
         writer.write("404.html", not_found_page(site))
 
     with stage("site pages planned"):
-        plans = [plan_page(ctx, site, entry) for entry in ctx.entries]
+        cards = card_digests(maps)
+        plans = [plan_page(ctx, site, entry, cards) for entry in ctx.entries]
         known = _load_records(ctx)
         todo = [plan for plan in plans if not _keeps(writer, plan, known)]
     with stage("site pages"):
@@ -146,37 +145,40 @@ class PagePlan:
 
     entry: Entry
     relpath: str
-    frame: dict
     category: str | None
     inputs: Inputs
     digest: str  # of the inputs: the search record cached beside it is of these
     files: list[str]
 
 
-def plan_page(ctx, site: SiteInfo, entry: Entry) -> PagePlan:
-    """The page's inputs, without rendering its answer: the entry's bytes, where each of its
-    links goes on this site, and the page around the answer (lists, crumbs, dates, tags), with
-    every card it shows of another entry named, so that `kbctl build --explain` can say which."""
+def plan_page(ctx, site: SiteInfo, entry: Entry, cards: dict[str, str]) -> PagePlan:
+    """The page's inputs, without rendering its answer or laying out its frame: the entry's
+    bytes and git date, where each of its links goes on this site, and the cards it shows of
+    other entries (`cards`: each carried entry's card, as a digest), each list by name. The
+    rest of the page comes from kbctl.yaml and kbctl itself (the channel's world, kbctl/build.py).
+    Each related entry and translation is named, so that `kbctl build --explain` can say which."""
     resolver = Resolver(ctx, entry)
-    targets = [resolver(classify(entry.path, link.raw, 0, 0)) for link in entry.links]
-    frame = entry_page_frame(site, entry)
-    category = _category_label(site, entry)
-    inputs = {entry.path: entry.content_hash or _digest(entry.body), "links": _digest(targets),
-              "page": _digest([(key, value) for key, value in frame.items() if key not in CROSS_REFERENCES]),
-              "category": _digest(category)}
-    for key in CROSS_REFERENCES:
-        inputs[key] = _digest(frame[key])
-    for card in _shown_cards(site, entry):
-        shown = ctx.kb.by_id.get(card.id)
-        inputs[f"card of {shown.path if shown else card.id}"] = _digest(card)
-    return PagePlan(entry, entry_page_path(entry), frame, category, inputs, _digest(sorted(inputs.items())),
-                    resolver.files)
-
-
-def _shown_cards(site: SiteInfo, entry: Entry) -> list[Card]:
     maps = site.maps
-    return [*maps.related.get(entry.id, []), *maps.backlinks.get(entry.id, []),
-            *maps.translations.get(entry.id, [])]
+    inputs = {entry.path: entry.content_hash or _digest(entry.body), "git date": str(entry.git_date),
+              "links": _digest([resolver(link) for link in entry.links])}
+    for key, shown in (("related", maps.related.get(entry.id, ())), ("backlinks", maps.backlinks.get(entry.id, ())),
+                       ("translations", maps.translations.get(entry.id, ()))):
+        inputs[key] = _digest([cards[card.id] for card in shown])
+        if key != "backlinks":  # short lists: each named (an entry may have hundreds of backlinks)
+            for card in shown:
+                inputs[f"card of {_source(ctx, card)}"] = cards[card.id]
+    return PagePlan(entry, entry_page_path(entry), _category_label(site, entry), inputs,
+                    _digest(sorted(inputs.items())), resolver.files)
+
+
+def card_digests(maps) -> dict[str, str]:
+    """Each carried entry's card (what lists show of it), as a digest."""
+    return {entry_id: _digest(card) for entry_id, card in maps.cards.items()}
+
+
+def _source(ctx, card: Card) -> str:
+    shown = ctx.kb.by_id.get(card.id)
+    return shown.path if shown is not None else card.id
 
 
 def _keeps(writer: ChannelWriter, plan: PagePlan, known: dict[str, tuple[str, Prepared]]) -> bool:
@@ -199,7 +201,7 @@ def write_entry(ctx, site: SiteInfo, plan: PagePlan, writer: ChannelWriter) -> t
     mine = writer.worker()
     rendered = render_entry(entry, ctx.channel.audience_rank, Resolver(ctx, entry),
                             {"block_labels": block_labels(entry.locale)})
-    values = {**plan.frame, **answer_values(site.base_url, entry, rendered)}
+    values = {**entry_page_frame(site, entry), **answer_values(site.base_url, entry, rendered)}
     mine.output(plan.relpath, plan.inputs, lambda: render_entry_page(values), entry.id)
     return mine.made(), prepare_entry(entry, rendered.text, plan.category), take_renderings()
 
