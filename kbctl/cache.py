@@ -4,16 +4,20 @@ An entry whose bytes are unchanged is not parsed again: its parsed record and lo
 come from here. The cache is keyed on everything else parsing depends on (kbctl's version,
 the entry schema, the default locale), so a stale cache is simply not used.
 
-Every file is sealed (kbctl/cachetrust.py): a commit can plant files in `.kbctl/`, and one
-whose seal does not verify is never unpickled. A cache git tracks is neither read nor written.
+Each cache is one JSON file, `.kbctl/<name>.json`, decoded with `json.loads` and nothing else:
+a commit can plant files in `.kbctl/`, so nothing there is ever read back as pickle, marshal or
+compiled code. What a cache holds must be JSON data (its caller's job: kbctl/load/records.py
+for entries). Every file is also sealed (kbctl/cachetrust.py), so that a planted file, however
+well formed, cannot change what kbctl publishes: one whose seal does not verify is a miss. A
+cache git tracks is neither read nor written.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
-import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -44,51 +48,81 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def file_of(root: Path, name: str) -> Path:
+    """Where the cache `name` of the KB at `root` is kept."""
+    return root / CACHE_DIR / f"{name}.json"
+
+
 def load(root: Path, name: str, key: str) -> dict[str, Any]:
+    text = _unsealed_text(root, name)
+    if text is None:
+        return {}
+    try:
+        stored = json.loads(text)
+    except ValueError:  # not JSON: not written by kbctl's `save`
+        return {}
+    if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("items"), dict):
+        return {}
+    return stored["items"]
+
+
+def _unsealed_text(root: Path, name: str) -> str | None:
+    """The cache file's text if its seal verifies (before it is decoded at all), else None.
+    The file's bytes are let go on return: a large cache is not held three times over."""
     if not cachetrust.usable(root):
-        return {}
+        return None
     try:
-        blob = (root / CACHE_DIR / f"{name}.pickle").read_bytes()
+        blob = file_of(root, name).read_bytes()
     except OSError:
-        return {}
-    data = cachetrust.unseal(_role(name), blob)  # verified before anything is unpickled
+        return None
+    data = cachetrust.unseal(_role(name), blob)
+    del blob
     if data is None:
-        return {}
+        return None
     try:
-        stored = pickle.loads(data)
-    except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError, TypeError):
-        return {}  # written by another version of kbctl's classes
-    if not isinstance(stored, dict) or stored.get("key") != key:
-        return {}
-    return stored.get("items", {})
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
+
+
+class Encoded(str):
+    """An item's value as JSON text, stored as it is: a record encoded once, where it was
+    made (kbctl/load/loader.py), is not decoded and encoded again to be saved."""
 
 
 def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
-    """Write atomically; a cache that cannot be written is not an error."""
+    """Write atomically; a cache that cannot be written is not an error. `items` must be
+    JSON data (a TypeError otherwise: a caller's bug) or `Encoded`."""
     if not cachetrust.usable(root):
         return
+    # Strings from YAML escapes may hold lone surrogates ("\ud800"): kept as they are.
+    data = _encode(key, items).encode("utf-8", "surrogatepass")
     folder = root / CACHE_DIR
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# kbctl's cache: safe to delete\n*\n", encoding="utf-8")
-        data = pickle.dumps({"key": key, "items": items}, protocol=pickle.HIGHEST_PROTOCOL)
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         with os.fdopen(fd, "wb") as handle:
             handle.write(cachetrust.seal(_role(name), data))
-        os.replace(temp, folder / f"{name}.pickle")
+        os.replace(temp, file_of(root, name))
     except OSError:
         pass
 
 
+_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
+def _encode(key: str, items: dict[str, Any]) -> str:
+    """`{"key": key, "items": items}` as JSON text, with `Encoded` values as they are."""
+    fields = ",".join(f"{_dumps(name)}:{value if isinstance(value, Encoded) else _dumps(value)}"
+                      for name, value in items.items())
+    return f'{{"key":{_dumps(key)},"items":{{{fields}}}}}'
+
+
 def _role(name: str) -> str:
     return f"cache/{name}"
-
-
-# Where compiled templates are kept (the KB's cache folder), once a build has said so: see
-# kbctl/channels/site_pages.py `environment`.
-COMPILED_TEMPLATES: list[Path] = []
 
 
 _PENDING: list[Callable[[], None]] = []
@@ -112,7 +146,7 @@ def later(work: Callable[[], None], holding=None) -> None:
 
 def write_pending() -> None:
     """Do the queued writing from a forked child, so that the build returns without waiting
-    for it (pickling 0.5 s of caches and 0.3 s of seeds at 10,000 entries). Where fork is
+    for it (encoding the caches and seeds of a large KB). Where fork is
     unavailable, or with KBCTL_SYNC_CACHE set, do it here."""
     pending, held = list(_PENDING), list(_HELD)
     _PENDING.clear()

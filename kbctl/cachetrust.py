@@ -1,12 +1,12 @@
 """Why kbctl can trust what it reads back from `.kbctl/`: every blob there carries a seal.
 
 The cache folder sits inside the knowledge base, so a commit can put files there (`git add -f
-.kbctl`, a tarball of a commit, a pull request checked out in CI), and the cache holds pickles
-and jinja's marshalled template code: loading a planted one would run the commit's code. So
+.kbctl`, a tarball of a commit, a pull request checked out in CI). The caches are JSON data,
+never pickles or compiled code, but a planted one could still change what is published. So
 each blob kbctl writes there is sealed with an HMAC-SHA256 under a key that no commit can
 write, 32 random bytes in the user's own cache folder outside the KB
 (`$XDG_CACHE_HOME/kbctl/cache-key`, by default `~/.cache/kbctl/cache-key`), and a blob is
-verified before anything unpickles or unmarshals it: one that fails is a cache miss. The MAC
+verified before it is decoded: one that fails is a cache miss. The MAC
 also covers the blob's role (which cache, which row), so a sealed blob of one kind cannot be
 passed off as another.
 

@@ -138,9 +138,18 @@ def remember(renderings: list[tuple[str, Rendered | None]]) -> None:
         _USED.add(key)
 
 
-def used_renderings() -> dict[str, Rendered]:
-    """The renderings this run used: what is worth keeping for the next one."""
-    return {key: RENDER_CACHE[key] for key in _USED if key in RENDER_CACHE}
+def used_renderings() -> dict[str, list]:
+    """The renderings this run used, what is worth keeping for the next one, as JSON data
+    (`[html, text, linked ids]`) for the cache: `load_renderings` makes them again."""
+    return {key: [found.html, found.text, list(found.linked_ids)]
+            for key in _USED if (found := RENDER_CACHE.get(key)) is not None}
+
+
+def load_renderings(stored: dict[str, list]) -> None:
+    """Hold the renderings `used_renderings` gave, read back from the cache (sealed: kbctl's
+    own, made by this very code, as the cache key says)."""
+    for key, (html, text, linked_ids) in stored.items():
+        RENDER_CACHE[key] = Rendered(html, text, tuple(linked_ids))
 
 
 def forget_renderings() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import pickle
+import json
 import weakref
 
 import pytest
@@ -15,7 +15,7 @@ from conftest import BASE_CONFIG, entry_text, write_kb
 from kbctl import cache
 from kbctl.checks import run_validate
 from kbctl.errors import UsageError
-from kbctl.load import loader
+from kbctl.load import loader, records
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def loaded(kb, **options):
 
 def test_cold_parallel_warm_and_uncached_loads_agree(kb, monkeypatch):
     cold = loaded(kb)
-    assert (kb / cache.CACHE_DIR / f"{loader.CACHE_NAME}.pickle").is_file()
+    assert cache.file_of(kb, loader.CACHE_NAME).is_file()
     warm = loaded(kb)
     uncached = loaded(kb, use_cache=False)
     monkeypatch.setenv("KBCTL_WORKERS", "1")
@@ -58,15 +58,14 @@ def test_an_edited_entry_is_parsed_again_and_the_rest_come_from_the_cache(kb):
     assert (entries, loaded(kb)[1]) == loaded(kb, use_cache=False)
 
 
-def test_records_cross_processes_and_the_cache_as_pickled_bytes(kb):
-    """The cache keeps each entry's record as the worker pickled it: saving it pickles no
-    entry again."""
+def test_records_cross_processes_and_the_cache_as_json_data(kb):
+    """The cache keeps each entry's record as JSON data, as the worker wrote it."""
     loaded(kb)
     key = cache.cache_key(loader.load_config(kb).default_locale)
     items = cache.load(kb, loader.CACHE_NAME, key)
-    digest, packed = items["knowledge/topic/e001.md"]
-    assert isinstance(packed, bytes)
-    entry, diagnostics = pickle.loads(packed)
+    digest, record = items["knowledge/topic/e001.md"]
+    assert isinstance(record, list)
+    entry, diagnostics = records.parsed_from(json.loads(json.dumps(record)))
     assert (entry.id, diagnostics, entry.content_hash) == ("e001", [], digest)
 
 

@@ -1,11 +1,12 @@
 """A planted cache can neither run code nor change the output (CONTRACT 4, kbctl/cachetrust.py).
 
 Anyone can open a pull request, and CI runs kbctl on its tree: a commit can put files in
-`.kbctl/` (`git add -f`), and a tarball of a commit carries them too. Each test plants pickles
-whose `__reduce__` would create a marker file in every cache file kbctl reads (each
-`.kbctl/*.pickle`, the seed rows, jinja's compiled templates) and checks that no marker
-appears, that the output is a cold build's byte for byte, and that a cache git tracks is
-ignored with one `cache-ignored` note.
+`.kbctl/` (`git add -f`), and a tarball of a commit carries them too. kbctl's caches are JSON
+data, sealed; each test plants pickles whose `__reduce__` would create a marker file under
+every cache file name kbctl writes or ever wrote (each `.kbctl/*.json`, the former
+`*.pickle` files and seed store, jinja's compiled templates), or well-formed JSON forged
+without a seal, and checks that no marker appears, that the output is a cold build's byte for
+byte, and that a cache git tracks is ignored with one `cache-ignored` note.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 import pickle
 import shutil
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -26,7 +26,7 @@ import pytest
 from conftest import REPO, commit_all, git, init_repo, run_cli, tree
 
 AS_OF = "2026-11-22"
-PATCHED = "updated in place"
+MADE_AGAIN = "files made again"
 NOTE = "cache-ignored"
 
 
@@ -86,34 +86,32 @@ def cold_tree(kb: Path, tmp_path: Path, env: dict) -> dict[str, str]:
     return tree(cold_out)
 
 
+FORMER_NAMES = ("config.pickle", "entries.pickle", "build-state.pickle", "renderings-help-center.pickle",
+                "pages-help-center.pickle", "seeds.sqlite", "templates/entry.html.cache")
+
+
 def plant(kb: Path, markers: Path) -> None:
-    """Every cache file of a warm `.kbctl/` replaced by (or, for the seeds, rows holding) a
+    """Every cache file of a warm `.kbctl/`, and every name kbctl's caches once had, holding a
     pickle that would create a marker named after it."""
     cache = kb / ".kbctl"
-    pickles = sorted(cache.glob("*.pickle"))
-    assert {"config.pickle", "entries.pickle", "build-state.pickle"} <= {p.name for p in pickles}
-    for path in pickles:
+    files = sorted(cache.glob("*.json"))
+    assert {"config.json", "entries.json", "env.json"} <= {p.name for p in files}
+    for path in files:
         path.write_bytes(pickle.dumps(_Touch(markers / path.name)))
-    plant_seeds(kb, markers)
-    plant_templates(kb, markers)
+    for name in FORMER_NAMES:
+        (cache / name).parent.mkdir(exist_ok=True)
+        blob = pickle.dumps(_Touch(markers / Path(name).name))
+        (cache / name).write_bytes(jinja2.bccache.bc_magic + blob if name.endswith(".cache") else blob)
 
 
-def plant_seeds(kb: Path, markers: Path) -> None:
-    """Each row a pickle, but the two compared as plain bytes (so that a patch reads the rest)."""
-    db = sqlite3.connect(kb / ".kbctl" / "seeds.sqlite")
-    with db:
-        count = db.execute("UPDATE seeds SET value = ? WHERE name NOT IN ('key', 'content')",
-                           (pickle.dumps(_Touch(markers / "seeds")),)).rowcount
-    db.close()
-    assert count > 0
-
-
-def plant_templates(kb: Path, markers: Path) -> None:
-    """Jinja's cache file: its magic, then the pickled checksum (unpickled first), then code."""
-    compiled = sorted((kb / ".kbctl" / "templates").glob("*.cache"))
-    assert compiled
-    for path in compiled:
-        path.write_bytes(jinja2.bccache.bc_magic + pickle.dumps(_Touch(markers / "templates")))
+def forge(kb: Path) -> None:
+    """Every cache file replaced by well-formed JSON of kbctl's shape, unsealed: entries whose
+    sha matches the real file but whose body says something else."""
+    cache = kb / ".kbctl"
+    for path in cache.glob("*.json"):
+        data = path.read_bytes()[32:]  # kbctl's own, after its seal
+        text = data.decode("utf-8").replace("如何", "FORGED")
+        path.write_text(text, encoding="utf-8")
 
 
 def commit_cache(kb: Path) -> None:
@@ -181,28 +179,33 @@ def test_a_committed_cache_kbctl_sealed_itself_is_not_read_either(kb, tmp_path, 
     out = tmp_path / "out"
     build(kb, out, env)
     commit_cache(kb)
-    committed = {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.pickle")}
+    committed = {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.json")}
+    assert committed
     result = build(kb, out, env)
     assert "up to date" not in result.stderr and f"[{NOTE}]" in result.stderr
-    assert {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.pickle")} == committed
+    assert {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.json")} == committed
     assert tree(out) == cold_tree(kb, tmp_path, env)
 
 
-# -- the seeds and the compiled templates, read only on the way to a patch ----------------------
+# -- well-formed but unsealed: data cannot change the output either ----------------------------
 
-@pytest.mark.parametrize(("planter", "patched"), [
-    (plant_seeds, False),      # seeds not as kbctl wrote them: the full build
-    (plant_templates, True),   # compiled again; the seeds are kbctl's own
-], ids=["seed-rows", "compiled-templates"])
-def test_planted_seeds_and_compiled_templates_are_never_loaded(planter, patched, kb, tmp_path, markers, env):
+def test_forged_json_caches_change_nothing(kb, tmp_path, markers, env):
     out = tmp_path / "out"
     build(kb, out, env)
-    planter(kb, markers)
+    forge(kb)
     edit_an_answer(kb)
-    result = build(kb, out, env)
-    assert sorted(os.listdir(markers)) == []
-    assert (PATCHED in result.stderr) is patched
+    build(kb, out, env)
     assert tree(out) == cold_tree(kb, tmp_path, env)
+    assert not any(b"FORGED" in p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+def test_no_cache_is_read_with_pickle_or_marshal():
+    """The package reads its caches with json.loads only: nothing in it unpickles or unmarshals."""
+    sources = sorted((REPO / "kbctl").rglob("*.py"))
+    assert sources
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert "pickle.load" not in text and "import marshal" not in text and "bytecode_cache" not in text, path
 
 
 # -- kbctl's own cache still serves ------------------------------------------------------------
@@ -214,7 +217,7 @@ def test_the_sealed_cache_kbctl_wrote_is_used(kb, tmp_path, env):
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes()) == 32
     assert build(kb, out, env).stderr.count("up to date") == 4
     edit_an_answer(kb)
-    assert PATCHED in build(kb, out, env).stderr
+    assert MADE_AGAIN in build(kb, out, env).stderr
     assert tree(out) == cold_tree(kb, tmp_path, env)
 
 
@@ -249,7 +252,7 @@ def test_a_seal_is_for_its_blob_and_its_role(tmp_path, monkeypatch):
 def test_review_of_a_commit_with_a_cache_runs_no_code(kb, tmp_path, markers, env):
     base = git(kb, "rev-parse", "HEAD").strip()
     assert run_cli("validate", "--as-of", AS_OF, cwd=kb, env=env).code == 0  # fills .kbctl/
-    for name in ("config.pickle", "entries.pickle"):
+    for name in ("config.json", "entries.json", "env.json", "entries.pickle"):
         (kb / ".kbctl" / name).write_bytes(pickle.dumps(_Touch(markers / name)))
     edit_an_answer(kb)
     git(kb, "add", "knowledge")
@@ -267,11 +270,11 @@ def test_review_of_a_commit_with_a_cache_runs_no_code(kb, tmp_path, markers, env
 
 def test_review_never_lays_out_a_commits_cache(kb, markers, env):
     """A link under knowledge/ makes the review lay the files out, and what links point to:
-    a link to the commit's `.kbctl/entries.pickle` must not bring it into the snapshot."""
+    a link to the commit's `.kbctl/entries.json` must not bring it into the snapshot."""
     base = git(kb, "rev-parse", "HEAD").strip()
     (kb / ".kbctl").mkdir(exist_ok=True)
-    (kb / ".kbctl" / "entries.pickle").write_bytes(pickle.dumps(_Touch(markers / "entries.pickle")))
-    os.symlink("../.kbctl/entries.pickle", kb / "knowledge" / "notes.bin")
+    (kb / ".kbctl" / "entries.json").write_bytes(pickle.dumps(_Touch(markers / "entries.json")))
+    os.symlink("../.kbctl/entries.json", kb / "knowledge" / "notes.bin")
     git(kb, "add", "knowledge")
     commit_cache(kb)
     shutil.rmtree(kb / ".kbctl")  # nothing for the review to borrow from the working tree

@@ -9,18 +9,12 @@ JSON-LD, escaped for a script element by `json_for_script`.
 
 from __future__ import annotations
 
-import os
-import pickle
-import tempfile
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
-from kbctl import cache as kb_cache
-from kbctl import cachetrust
 from kbctl.channels.base import entry_page_path
 from kbctl.channels.site_maps import (
     Card,
@@ -51,9 +45,9 @@ from kbctl.resources import data_dir
 
 @cache
 def environment() -> jinja2.Environment:
-    """Compiled once per process: templates are parsed on first use and then reused, and
-    their compiled code is kept in the KB's cache folder when a build named it (0.05 s of
-    every patch's worker was compiling the templates again)."""
+    """Compiled once per process: templates are parsed on first use and then reused. Their
+    compiled code is never kept on disk: jinja's bytecode cache would load marshalled code
+    from wherever it is kept (CONTRACT 4: a cache never runs code)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates") / "site")),
         autoescape=True,
@@ -61,63 +55,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=CompiledTemplates(kb_cache.COMPILED_TEMPLATES[0]) if kb_cache.COMPILED_TEMPLATES else None,
     )
-
-
-class CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Jinja's own cache, keyed by each template's source and jinja's bytecode version; a
-    cache that cannot be read or written only means compiling again.
-
-    Jinja would unpickle and unmarshal whatever file is there, and `folder` is in the KB's
-    `.kbctl/`, where a commit can plant one: each file is sealed (kbctl/cachetrust.py), and
-    only bytes whose seal verifies reach the bucket."""
-
-    def __init__(self, folder: Path):
-        # `folder` is ROOT/.kbctl/templates (kbctl/build.py): no cache of a KB whose git tracks it
-        self.enabled = cachetrust.usable(folder.parent.parent)
-        if self.enabled:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                pass
-        super().__init__(str(folder))
-
-    def load_bytecode(self, bucket) -> None:
-        if not self.enabled:
-            return
-        try:
-            with open(self._get_cache_filename(bucket), "rb") as handle:
-                blob = handle.read()
-        except OSError:
-            return
-        data = cachetrust.unseal(self._role(bucket), blob)
-        if data is None:
-            return
-        try:
-            bucket.bytecode_from_string(data)
-        except (EOFError, ValueError, TypeError, pickle.UnpicklingError):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket) -> None:
-        if not self.enabled:
-            return
-        final = self._get_cache_filename(bucket)
-        blob = cachetrust.seal(self._role(bucket), bucket.bytecode_to_string())
-        try:
-            fd, temp = tempfile.mkstemp(dir=self.directory, prefix=os.path.basename(final), suffix=".tmp")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            os.replace(temp, final)  # written whole, then renamed: no reader sees half a file
-        except OSError:
-            Path(temp).unlink(missing_ok=True)
-
-    @staticmethod
-    def _role(bucket) -> str:
-        return f"templates/{bucket.key}"
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,15 @@
 
 The speed-ups, each measured (bench/run.py): unchanged files come from the content-hash
 cache; the rest are parsed in forked worker processes when there are enough of them to pay
-for the workers; the bytes are read and hashed once; each entry's record is pickled once, in
-the worker, for both the trip back and the cache; the cyclic garbage collector waits.
+for the workers; the bytes are read and hashed once; each entry's record is written as JSON
+once, in the worker, for both the trip back and the cache (kbctl/load/records.py); the cyclic
+garbage collector waits.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-import pickle
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 from kbctl import cache, cachetrust
 from kbctl.config import Config, load_config
 from kbctl.load import body as body_mod
-from kbctl.load import frontmatter
+from kbctl.load import frontmatter, records
 from kbctl.load.controlchars import path_problem
 from kbctl.load.discover import MAX_FILE_BYTES, Found, discover, read_entry_file  # noqa: F401 - re-exported
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
@@ -28,8 +28,10 @@ from kbctl.rules import rule
 PARALLEL_MIN_FILES = 400  # below this, starting workers costs more than it saves
 CACHE_NAME = "entries"
 
-Parsed = tuple[Entry | None, list[Diagnostic]]
-Packed = bytes  # one Parsed, pickled on its own (see `pack`)
+Parsed = records.Parsed
+# One Parsed: as JSON text from a worker (see `pack`), as decoded JSON from the cache (a
+# list), or as it is (a tuple) where JSON cannot carry it or it is not worth caching.
+Packed = str | list | Parsed
 
 
 def scan(root: Path) -> list[tuple[Found, bytes | Diagnostic]]:
@@ -60,17 +62,17 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
     todo: list[tuple[str, bytes, str]] = []
     for item, data in raw:
         if not isinstance(data, bytes):
-            results[item.path] = pack((None, [data]))
+            results[item.path] = (None, [data])
         elif (bad_path := path_problem(item.path)) is not None:
-            results[item.path] = pack((None, [bad_path]))
+            results[item.path] = (None, [bad_path])
         elif (hit := cached.get(item.path)) and hit[0] == digests[item.path]:
             results[item.path] = hit[1]
         else:
             todo.append((item.path, data, digests[item.path]))
     results.update(_parse_all(todo, config.default_locale, meanwhile))
     if use_cache and (todo or len(cached) != len(digests)):
-        cache.save(root, CACHE_NAME, key,
-                   {p: (digests[p], results[p]) for p in digests if p in results})
+        cache.save(root, CACHE_NAME, key, _cache_items(digests, results))
+    cached.clear()  # the decoded records go as entries are made of them (`_assemble`)
     kb = _assemble(root, config, found, results)
     if use_cache:  # validate and build say when a committed cache was not read
         kb.diagnostics.extend(cachetrust.ignored_note(root))
@@ -78,21 +80,43 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
 
 
 def pack(parsed: Parsed) -> Packed:
-    """One entry's record, pickled by itself where it is made (in a worker).
+    """One entry's record as JSON text, made where it is parsed (in a worker).
 
-    Workers send these bytes back and the cache keeps them as they are, so the parent only
-    unpickles: re-pickling every entry into the cache was 0.3 s of a cold 10,000-entry
-    validate. Entry by entry is also faster to pickle than one list of all (0.14 s against
-    0.28 s at 10,000: no memo of millions of objects).
-    """
-    return pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+    Workers send this text back and the cache keeps it as it is, so each record is encoded
+    once and the parent only decodes. A record holding a value JSON cannot carry exactly
+    stays as it is: it crosses to the parent the workers' own way, and is not cached."""
+    try:
+        return records.dumps(parsed)
+    except records.NotData:
+        return parsed
+
+
+def unpack(packed: Packed) -> Parsed:
+    if isinstance(packed, str):
+        return records.loads(packed)
+    if isinstance(packed, list):
+        return records.parsed_from(packed)
+    return packed
+
+
+def _cache_items(digests: dict[str, str], results: dict[str, Packed]) -> dict[str, object]:
+    """What the entries cache keeps: each file's digest and record, new ones as the worker
+    wrote them."""
+    items: dict[str, object] = {}
+    for path, digest in digests.items():
+        packed = results.get(path)
+        if isinstance(packed, str):
+            items[path] = cache.Encoded(f'["{digest}",{packed}]')  # a digest is hex: no escaping
+        elif isinstance(packed, list):
+            items[path] = [digest, packed]
+    return items
 
 
 @contextmanager
 def gc_paused():
     """Loading makes millions of objects that nearly all stay alive; the cyclic collector, run
     every few hundred allocations, rescans the growing heap for next to nothing. That was
-    0.4 s of a cold 10,000-entry validate, mostly while unpickling the workers' results.
+    0.4 s of a cold 10,000-entry validate, mostly while decoding the workers' results.
     Forked workers inherit the pause. Refcounting still frees garbage at once; the little in
     cycles (2 MB at 10,000 entries: fastjsonschema's recursive `uniqueItems` helper, error
     tracebacks) waits for the first collection after loading."""
@@ -106,10 +130,12 @@ def gc_paused():
 
 
 def _assemble(root, config, found, results: dict[str, Packed]) -> KnowledgeBase:
+    """The knowledge base of the records in `results`, which are used up: each record's decoded
+    JSON goes once its entry is made, so that the two are never all held at once."""
     entries: list[Entry] = []
     diagnostics: list[Diagnostic] = []
     for item in found:
-        entry, found_diags = pickle.loads(results[item.path])
+        entry, found_diags = unpack(results.pop(item.path))
         diagnostics.extend(found_diags)
         if entry is not None:
             entries.append(entry)
@@ -122,11 +148,11 @@ def _parse_all(todo: list[tuple[str, bytes, str]], default_locale: str, meanwhil
 
 
 def _parse_chunk(items: Sequence[tuple[str, bytes, str]], default_locale: str) -> list[tuple[str, Packed]]:
-    out = []
+    out: list[tuple[str, Packed]] = []
     for path, data, digest in items:
         text = decode(path, data)
         if isinstance(text, Diagnostic):
-            out.append((path, pack((None, [text]))))
+            out.append((path, (None, [text])))
         else:
             out.append((path, pack(parse_entry(path, text, default_locale, digest))))
     return out

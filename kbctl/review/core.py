@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kbctl import cachetrust
-from kbctl.cache import CACHE_DIR
+from kbctl.cache import CACHE_DIR, file_of
 from kbctl.checks import run_validate
 from kbctl.config import CONFIG_NAME, load_config
 from kbctl.errors import KbctlError, UsageError
@@ -147,7 +147,7 @@ def _borrow_cache(snapshot_root: Path, kb_root: Path) -> None:
     """Link the KB's cache file into the snapshot (read through the link; a rewrite of the
     snapshot's cache replaces the link, never the KB's own file). Its seal is verified where
     it is read (kbctl/cachetrust.py); a cache the KB's git tracks is not lent at all."""
-    source = kb_root / CACHE_DIR / f"{CACHE_NAME}.pickle"
+    source = file_of(kb_root, CACHE_NAME)
     if not source.is_file() or not cachetrust.usable(kb_root):
         return
     folder = snapshot_root / CACHE_DIR
