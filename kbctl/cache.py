@@ -18,7 +18,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,16 +66,8 @@ def load(root: Path, name: str, key: str) -> dict[str, Any]:
 
 
 def _unsealed_text(root: Path, name: str) -> str | None:
-    """The cache file's text if its seal verifies (before it is decoded at all), else None.
-    The file's bytes are let go on return: a large cache is not held three times over."""
-    if not cachetrust.usable(root):
-        return None
-    try:
-        blob = file_of(root, name).read_bytes()
-    except OSError:
-        return None
-    data = cachetrust.unseal(_role(name), blob)
-    del blob
+    """The cache file's text if its seal verifies (before it is decoded at all), else None."""
+    data = cachetrust.read_sealed(root, file_of(root, name).name, _role(name))
     if data is None:
         return None
     try:
@@ -97,18 +88,7 @@ def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
         return
     # Strings from YAML escapes may hold lone surrogates ("\ud800"): kept as they are.
     data = _encode(key, items).encode("utf-8", "surrogatepass")
-    folder = root / CACHE_DIR
-    try:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# kbctl's cache: safe to delete\n*\n", encoding="utf-8")
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(cachetrust.seal(_role(name), data))
-        os.replace(temp, file_of(root, name))
-    except OSError:
-        pass
+    cachetrust.write_sealed(root, file_of(root, name).name, _role(name), data)
 
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
@@ -126,7 +106,6 @@ def _role(name: str) -> str:
 
 
 _PENDING: list[Callable[[], None]] = []
-_HELD: list = []  # lock files the writing child keeps until it is done (kbctl/seedstore.py)
 
 
 def save_later(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
@@ -136,21 +115,12 @@ def save_later(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
     _PENDING.append(functools.partial(save, root, name, key, items))
 
 
-def later(work: Callable[[], None], holding=None) -> None:
-    """Queue other writing for `write_pending` (a channel's seeds), with the lock file the
-    writer holds until it is done, if any."""
-    _PENDING.append(work)
-    if holding is not None:
-        _HELD.append(holding)
-
-
 def write_pending() -> None:
     """Do the queued writing from a forked child, so that the build returns without waiting
-    for it (encoding the caches and seeds of a large KB). Where fork is
-    unavailable, or with KBCTL_SYNC_CACHE set, do it here."""
-    pending, held = list(_PENDING), list(_HELD)
+    for it (encoding the caches of a large KB). Where fork is unavailable, or with
+    KBCTL_SYNC_CACHE set, do it here."""
+    pending = list(_PENDING)
     _PENDING.clear()
-    _HELD.clear()
     _reap()
     if pending and (not hasattr(os, "fork") or os.environ.get("KBCTL_SYNC_CACHE")):
         for work in pending:
@@ -161,8 +131,6 @@ def write_pending() -> None:
                 work()
         finally:
             os._exit(0)
-    for lock in held:  # the child's copies keep the locks until it exits
-        lock.close()
 
 
 def _reap() -> None:

@@ -57,6 +57,36 @@ def unseal(role: str, blob: bytes | None) -> bytes | None:
     return data
 
 
+def read_sealed(root: Path, name: str, role: str) -> bytes | None:
+    """The data of `.kbctl/<name>` if the cache may be read and the file's seal verifies."""
+    if not usable(root):
+        return None
+    try:
+        blob = (root / CACHE_FOLDER / name).read_bytes()
+    except OSError:
+        return None
+    return unseal(role, blob)
+
+
+def write_sealed(root: Path, name: str, role: str, data: bytes) -> None:
+    """Write `.kbctl/<name>` sealed, atomically (the folder made git-ignored); a cache that
+    cannot be written is not an error."""
+    if not usable(root):
+        return
+    folder = root / CACHE_FOLDER
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# kbctl's cache: safe to delete\n*\n", encoding="utf-8")
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(seal(role, data))
+        os.replace(temp, folder / name)
+    except OSError:
+        pass
+
+
 def usable(root: Path) -> bool:
     """Whether this run may read and write the KB's cache: a key, a cache folder that is a
     plain folder (or none yet), and git tracks nothing in it."""

@@ -15,13 +15,10 @@ so a cold build. Nothing here is ever code.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbctl import cachetrust
-from kbctl.cachetrust import CACHE_FOLDER
 
 ENV_VERSION = 1
 FILE_NAME = "env.json"
@@ -70,13 +67,7 @@ class BuildEnv:
     @classmethod
     def load(cls, root: Path, key: str) -> BuildEnv:
         """The last build's environment, or an empty one (none, unsealed, another key)."""
-        if not cachetrust.usable(root):
-            return cls(key)
-        try:
-            blob = (root / CACHE_FOLDER / FILE_NAME).read_bytes()
-        except OSError:
-            return cls(key)
-        data = cachetrust.unseal(ROLE, blob)
+        data = cachetrust.read_sealed(root, FILE_NAME, ROLE)
         if data is None:
             return cls(key)
         try:
@@ -87,21 +78,9 @@ class BuildEnv:
 
     def save(self, root: Path) -> None:
         """Write atomically; an environment that cannot be written only means a cold build."""
-        if not cachetrust.usable(root):
-            return
-        folder = root / CACHE_FOLDER
-        data = json.dumps(to_data(self), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            folder.mkdir(exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# kbctl's cache: safe to delete\n*\n", encoding="utf-8")
-            fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{FILE_NAME}.")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(cachetrust.seal(ROLE, data))
-            os.replace(temp, folder / FILE_NAME)
-        except OSError:
-            pass
+        if cachetrust.usable(root):
+            data = json.dumps(to_data(self), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            cachetrust.write_sealed(root, FILE_NAME, ROLE, data)
 
 
 # -- JSON shape: compact lists, so that 10,000 pages' records stay small and quick to read ------
