@@ -228,7 +228,7 @@ def renderings(root: Path, channel: Channel):
 
     name, key = f"{RENDER_CACHE_NAME}-{channel.name}", cache.cache_key(RENDER_CACHE_NAME)
     with stage("render cache load"):
-        render.RENDER_CACHE.update(cache.load(root, name, key))
+        render.load_renderings(cache.load(root, name, key))
     try:
         yield
         cache.save_later(root, name, key, render.used_renderings())

@@ -27,7 +27,7 @@ def build(kb: Path, out: Path, *extra: str, env: dict | None = None):
 
 def forget_cache(kb: Path) -> None:
     """Delete kbctl's caches (not the trash a detached `rm` may be deleting at this moment)."""
-    for path in (kb / ".kbctl").glob("*.pickle"):
+    for path in (kb / ".kbctl").glob("*.json"):
         path.unlink()
 
 
@@ -48,7 +48,7 @@ def test_cached_and_parallel_builds_are_byte_identical_to_a_cold_one(big_kb, tmp
                       encoding="utf-8")
     cached = build(kb, tmp_path / "cached")
     assert cached.code == 0, cached.stderr
-    assert (kb / ".kbctl" / "renderings-help-center.pickle").exists()
+    assert (kb / ".kbctl" / "renderings-help-center.json").exists()
     forget_cache(kb)
     cold = build(kb, tmp_path / "cold", env={"KBCTL_WORKERS": "1"})
     assert cold.code == 0, cold.stderr
@@ -167,6 +167,6 @@ def test_caches_written_in_the_background_arrive_whole(tmp_path, monkeypatch, sy
     cache.save_later(tmp_path, "later", "key", items)
     cache.write_pending()
     deadline = time.monotonic() + 20
-    while not (tmp_path / ".kbctl" / "later.pickle").exists() and time.monotonic() < deadline:
+    while not (tmp_path / ".kbctl" / "later.json").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert cache.load(tmp_path, "later", "key") == items

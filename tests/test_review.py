@@ -474,7 +474,7 @@ def test_the_parse_cache_is_used_but_never_written(repo: Repo):
     repo.commit()
     fresh = repo.review().json()
     assert run_cli("validate", cwd=repo.kb).code == 0
-    cache = repo.kb / ".kbctl" / "entries.pickle"
+    cache = repo.kb / ".kbctl" / "entries.json"
     before = cache.read_bytes()
     assert repo.review().json() == fresh
     assert cache.read_bytes() == before

@@ -89,8 +89,9 @@ def test_review_writes_nothing_through_a_committed_symlink(repo, tmp_path: Path)
 
 
 def test_review_never_lays_out_a_committed_parse_cache(repo, tmp_path: Path) -> None:
-    """The snapshot's `.kbctl/entries.pickle` is unpickled as its parse cache: a commit must
-    not be able to put one there (here through a link an entry makes to it)."""
+    """The snapshot's `.kbctl/entries.json` is read as its parse cache: a commit must not be
+    able to put one there (here through a link an entry makes to it), under the cache's name
+    or the name it once had."""
     kb, base = repo
     marker = tmp_path / "pwned"
 
@@ -99,9 +100,10 @@ def test_review_never_lays_out_a_committed_parse_cache(repo, tmp_path: Path) -> 
             return (open, (str(marker), "w"))
 
     payload = _hash_object(kb, pickle.dumps(Payload()))
-    cache = _mktree(kb, [f"100644 blob {payload}\tentries.pickle\n",
-                         f"100644 blob {payload}\tconfig.pickle\n"])
-    link = _hash_object(kb, b"../.kbctl/entries.pickle")
+    cache = _mktree(kb, [f"100644 blob {payload}\tentries.json\n",
+                         f"100644 blob {payload}\tentries.pickle\n",
+                         f"100644 blob {payload}\tconfig.json\n"])
+    link = _hash_object(kb, b"../.kbctl/entries.json")
     head = crafted_commit(kb, base, [f"120000 blob {link}\tp.md\n"],
                           [f"040000 tree {cache}\t.kbctl\n"])
     result = run_cli("review", "--base", base, "--head", head, "--format", "json", cwd=kb)
