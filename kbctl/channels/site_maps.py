@@ -252,8 +252,7 @@ def _aliases(ctx, cards: dict[str, Card]) -> dict[str, Card]:
 class Sitemap:
     """sitemap.xml: absolute URLs of the pages to index (entries, categories, tags, homes).
 
-    Each URL's element is kept as text by its page's path (`urls`): a patch changes one
-    entry's lastmod, or adds and removes a tag page, without writing 20,000 URLs again."""
+    Each URL's element is kept as text by its page's path (`urls`)."""
 
     def __init__(self, base_url: str | None):
         self.base_url = base_url
@@ -263,14 +262,6 @@ class Sitemap:
         if self.base_url:
             lastmod = lastmod.isoformat() if lastmod else None
             self.urls[relpath] = (lastmod, alternates, self._element(relpath, lastmod, alternates))
-
-    def remove(self, relpath: str) -> None:
-        self.urls.pop(relpath, None)
-
-    def relastmod(self, relpath: str, lastmod) -> None:
-        """The page's last verification changed."""
-        if relpath in self.urls:
-            self.add(relpath, lastmod, self.urls[relpath][1])
 
     def url(self, relpath: str) -> str:
         return absolute_url(self.base_url, relpath) or ""

@@ -30,14 +30,12 @@ The tokenizer below and `analyze()` in site/search.js must stay in step; tests p
 
 from __future__ import annotations
 
-import bisect
 import json
-import operator
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import pairwise
 
 INDEX_VERSION = 1
 FIELD_WEIGHTS = {"title": 10, "questions": 5, "tags": 5, "summary": 3, "body": 1}
@@ -157,7 +155,7 @@ class SearchIndex:
         }
 
     def pieces(self) -> IndexPieces:
-        """The index as JSON pieces, ready to write and to patch (see IndexPieces)."""
+        """The index as JSON pieces (see IndexPieces)."""
         return IndexPieces(
             locale=self.locale,
             docs=[_json(d) for d in self.docs],
@@ -176,8 +174,7 @@ class SearchIndex:
 class IndexPieces:
     """A built index kept as JSON pieces: a document's text can change without weighing the
     other 10,000 again. `script()` joins the pieces into exactly the bytes of `payload()`
-    as a script; `replace()` swaps one document's weighted tokens and record for new ones
-    (the caller keeps each document's weights: kbctl/channels/site_patch.py)."""
+    as a script."""
 
     locale: str
     docs: list[str]  # each document's record, as JSON
@@ -200,43 +197,6 @@ class IndexPieces:
         locale = json.dumps(self.locale)
         return ("window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};\n"
                 f"window.KBCTL_SEARCH[{locale}]={data};\n")
-
-    def replace(self, doc: int, old_weights: dict[str, int], prepared: Prepared) -> None:
-        """Document `doc`, weighed `old_weights`, now reads as `prepared` (same category).
-        Only the terms whose weight changed are touched: an edited sentence, not the page."""
-        weights, doc_record, category = prepared
-        for term in old_weights.keys() | weights.keys():
-            if old_weights.get(term) != weights.get(term):
-                self._set_weight(term, doc, weights.get(term))
-        self.docs[doc] = _json([*doc_record, self.categories[category] if category else -1])
-        self.lengths[doc] = doc_record[3]
-
-    def _set_weight(self, term: str, doc: int, weight: int | None) -> None:
-        """Give `doc` this weight in the term's postings (None: take it out). Slices and
-        accumulate, not a Python loop: a common bigram lists thousands of documents."""
-        flat = json.loads(self.post[term]) if term in self.post else []
-        docs, weights = list(accumulate(flat[0::2])), flat[1::2]
-        at = bisect.bisect_left(docs, doc)
-        present = at < len(docs) and docs[at] == doc
-        if present and weight is not None:
-            weights[at] = weight
-        elif present:
-            del docs[at], weights[at]
-        elif weight is not None:
-            docs.insert(at, doc)
-            weights.insert(at, weight)
-        if not docs:
-            if term in self.post:
-                del self.post[term]
-                del self.terms[bisect.bisect_left(self.terms, term)]
-            return
-        if term not in self.post:
-            bisect.insort(self.terms, term)
-        flat = [0] * (2 * len(docs))
-        flat[0::2] = [docs[0], *map(operator.sub, docs[1:], docs[:-1])]
-        flat[1::2] = weights
-        self.post[term] = _json(flat)
-
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from kbctl.config import CONFIG_NAME
 from kbctl.ivrmenu import KEYS, build_menu, walk
 from kbctl.markdown import parser
-from kbctl.publish import carried, eligible
+from kbctl.publish import carried
 from kbctl.rules import rule
 from kbctl.speech import rates, spoken_seconds
 
@@ -90,12 +90,6 @@ def scripts(kb, as_of):
     for channel in ivr_channels(kb):
         for entry in carried(kb.valid_entries, channel, as_of):
             yield from _script_findings(kb.config, channel, entry)
-
-
-def speech_findings(config, entry, as_of) -> list:
-    """The script findings of every ivr channel that carries the entry (kbctl/patch.py)."""
-    return [found for channel in config.channels.values() if channel.kind == "ivr"
-            if eligible(entry, channel, as_of) for found in _script_findings(config, channel, entry)]
 
 
 def _script_findings(config, channel, entry):

@@ -32,15 +32,6 @@ def asked(entry) -> list[tuple[tuple[str, str], int | None, str]]:
     return found
 
 
-def question_counts(entries) -> dict[tuple[str, str], int]:
-    """How many entries ask each question: kbctl/patch.py checks a retitled entry against it."""
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for entry in entries:
-        for key, _, _ in asked(entry):
-            counts[key] += 1
-    return dict(counts)
-
-
 def duplicate_questions(kb, _as_of):
     asked_by = defaultdict(list)  # (locale, normalized) -> [(entry, line, text)]
     for entry in kb.valid_entries:
