@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from kbctl import __version__, cache, cachetrust
 from kbctl.config import CONFIG_NAME, Channel, Config
 from kbctl.env import BuildEnv, ChannelRecord, Inputs, SourceRecord
 from kbctl.errors import BuildRefused, UsageError
+from kbctl.facts import facts_digest
 from kbctl.load.discover import Found, discover
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.output import ChannelWriter, OutputSnapshot, discard, staging_folder, swap_in
@@ -104,9 +106,11 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     with stage("scan"):
         scan = scan_sources(root, discover(root), env)
         head = git_head(root)
-    worlds = {c.name: channel_world(root, c, as_of, out) for c in channels}
+    worlds = {c.name: channel_world(config, c, as_of, out) for c in channels}
+    facts = facts_digest(set(config.facts), config.facts)
     snapshots = {c.name: snapshot_digest(out / c.name) for c in channels}
-    quiet = not scan.changed and head == env.git_head and linked_stats(root, env.linked_files) == env.linked_files
+    quiet = (not scan.changed and head == env.git_head and facts == env.facts
+             and linked_stats(root, env.linked_files) == env.linked_files)
     stale = [c for c in channels if not (quiet and _intact(env, c, worlds, snapshots))]
     if not stale:
         if scan.stats_moved:  # touched, not changed: remember the new stats
@@ -138,7 +142,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             _put_in_place(kb.root, writer, out / channel.name)
             env.channels[channel.name] = ChannelRecord(worlds[channel.name], snapshot_digest(out / channel.name),
                                                        writer.records())
-    env.sources, env.git_head = scan.sources, head
+    env.sources, env.git_head, env.facts = scan.sources, head, facts
     env.linked_files = linked_stats(root, {path: None for path in linked_files(kb)})
     with stage("environment save"):
         _save(root, env, memory)
@@ -346,16 +350,15 @@ def env_key() -> str:
     return cache.cache_key("build-env")
 
 
-def channel_world(root: Path, channel: Channel, as_of: dt.date, out: Path) -> Inputs:
+def channel_world(config: Config, channel: Channel, as_of: dt.date, out: Path) -> Inputs:
     """The inputs every file of the channel depends on, named for `--explain`: kbctl itself
     (its code, templates and site assets), kbctl.yaml, the date, and where the output goes.
-    Entries, git dates and linked files are inputs of the files that show them."""
-    try:
-        config = hashlib.sha256((root / CONFIG_NAME).read_bytes()).hexdigest()
-    except OSError:
-        config = "absent"
+    Entries, git dates, linked files and facts are inputs of the files that show them: a fact
+    is part of the content hash of each entry using it (kbctl/load/loader.py)."""
+    settings = {key: value for key, value in config.raw.items() if key != "facts"}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str).encode())
     return {"kbctl": cache.cache_key("kbctl", __version__), "templates": assets_digest(),
-            CONFIG_NAME: config, "date": as_of.isoformat(),
+            CONFIG_NAME: digest.hexdigest(), "date": as_of.isoformat(),
             "channel": f"{channel.name}\0{channel.kind}", "output folder": str(out.resolve())}
 
 

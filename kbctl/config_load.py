@@ -17,6 +17,7 @@ from kbctl.config_model import (
     parse_interval,
 )
 from kbctl.errors import UsageError
+from kbctl.facts import ANY_LOCALE
 from kbctl.load.controlchars import check_config
 from kbctl.load.fastschema import SchemaCheck
 from kbctl.load.schemawords import describe
@@ -102,6 +103,8 @@ def _build(path: Path, data: dict, tree: Any) -> Config:
         lines[f"channels/{name}"] = line_of_path(tree, ["channels", name]) or 1
     for key in data["owners"]:
         lines[f"owners/{key}"] = line_of_path(tree, ["owners", key]) or 1
+    for key in data.get("facts") or {}:
+        lines[f"facts/{key}"] = line_of_path(tree, ["facts", key]) or 1
     speech = {"zh": {"chars_per_second": 4.0}, "en": {"words_per_minute": 150.0}}
     return Config(
         path=path,
@@ -159,6 +162,13 @@ def _check_consistency(config: Config, tree: Any) -> None:
             raise UsageError(f"taxonomy path {node.path!r} appears twice",
                              path=CONFIG_NAME, line=node.line)
         seen.add(node.path)
+    for fact in config.facts.values():
+        if fact.owner is not None and fact.owner not in config.owners:
+            raise UsageError(f"fact {fact.name!r}: owner {fact.owner!r} is not a key of owners",
+                             path=CONFIG_NAME, line=fact.line)
+        for locale in sorted({*fact.value, *fact.spoken} - {ANY_LOCALE} - set(config.locales)):
+            raise UsageError(f"fact {fact.name!r}: locale {locale!r} is not in locales",
+                             path=CONFIG_NAME, line=fact.line)
     for channel in config.channels.values():
         site = channel.options.get("site")
         if site is not None and (site not in config.channels or config.channels[site].kind != "site"):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from kbctl.facts import Fact, facts_from_config
 from kbctl.model import VISIBILITY_RANK
 
 CONFIG_NAME = "kbctl.yaml"
@@ -88,6 +90,11 @@ class Config:
     @property
     def nodes(self) -> dict[str, TaxonomyNode]:
         return _flatten(self.taxonomy)
+
+    @cached_property
+    def facts(self) -> dict[str, Fact]:
+        """`facts:`, by name (CONTRACT section 6)."""
+        return facts_from_config(self.raw.get("facts") or {}, self.lines)
 
     def channel_base_url(self, channel: Channel) -> str | None:
         url = channel.options.get("base_url") or self.base_url

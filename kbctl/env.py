@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kbctl import cachetrust
 
-ENV_VERSION = 1
+ENV_VERSION = 2
 FILE_NAME = "env.json"
 ROLE = "env"
 
@@ -61,6 +61,7 @@ class BuildEnv:
     sources: dict[str, SourceRecord] = field(default_factory=dict)
     linked_files: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)  # path -> stat
     git_head: str = ""
+    facts: str = ""  # digest of kbctl.yaml's facts: a change is looked into entry by entry
     channels: dict[str, ChannelRecord] = field(default_factory=dict)
 
     # -- storage ---------------------------------------------------------------------------------
@@ -92,6 +93,7 @@ def to_data(env: BuildEnv) -> dict:
         "sources": {path: [list(s.stat) if s.stat else None, s.sha] for path, s in env.sources.items()},
         "linked_files": {path: list(stat) if stat else None for path, stat in env.linked_files.items()},
         "git_head": env.git_head,
+        "facts": env.facts,
         "channels": {name: {"world": c.world, "snapshot": c.snapshot,
                             "outputs": {relpath: [o.sha, o.inputs] for relpath, o in c.outputs.items()}}
                      for name, c in env.channels.items()},
@@ -106,6 +108,7 @@ def from_data(data: dict) -> BuildEnv:
         sources={path: SourceRecord(_stat(stat), sha) for path, (stat, sha) in data["sources"].items()},
         linked_files={path: _stat(stat) for path, stat in data["linked_files"].items()},
         git_head=str(data["git_head"]),
+        facts=str(data["facts"]),
         channels={name: ChannelRecord(dict(c["world"]), c["snapshot"],
                                       {relpath: OutputRecord(sha, inputs) for relpath, (sha, inputs)
                                        in c["outputs"].items()})

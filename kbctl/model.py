@@ -102,6 +102,8 @@ class Entry:
     segments: list[tuple[str | None, str]] = field(default_factory=list)  # (block name, text)
     content_hash: str = ""
     git_date: dt.date | None = None
+    facts: tuple[str, ...] = ()  # the facts it uses (kbctl/facts.py), filled in its text
+    unfilled: dict[str, str] = field(default_factory=dict)  # "title", "summary": as written
 
     # -- fields, with the contract's defaults ------------------------------------------------
     def line_of(self, key: str) -> int | None:
@@ -177,6 +179,10 @@ class Entry:
             except ValueError:
                 return None
         return None
+
+    def as_written(self, key: str) -> str | None:
+        """A text field before its facts were filled in: what the IVR speaks from."""
+        return self.unfilled.get(key) or self.meta.get(key)
 
     @property
     def is_published(self) -> bool:

@@ -93,6 +93,9 @@ _TABLE = [
          "Git tracks files in the cache folder `.kbctl/`, so kbctl read no cache (and wrote none).",
          "A cache is never trusted content: one that arrives in a commit could run code or change "
          "the output; the run is a cold one (`git rm -r --cached .kbctl` stops tracking it)."),
+    Rule("unknown-fact", "KB022", "validate", E,
+         "`{{ name }}` names no fact in kbctl.yaml, or the fact has no value for the entry's locale.",
+         "Readers would see the placeholder itself where the number or fee belongs."),
     Rule("stale", "KB101", "health", W, "The review due date has passed.",
          "Unverified knowledge is how wrong answers reach customers."),
     Rule("expiring", "KB102", "health", I, "The review falls due within `warn_within`.",
@@ -112,6 +115,8 @@ _TABLE = [
     Rule("translation-outdated", "KB108", "health", W,
          "The source entry changed after its translation was last verified.",
          "Customers in one language get an older answer than in the other."),
+    Rule("fact-unused", "KB109", "health", I, "A fact in kbctl.yaml is used by no entry.",
+         "A fact nobody uses is a number nobody checks; remove it or use it where it is stated."),
 ]
 
 RULES: dict[str, Rule] = {rule.name: rule for rule in _TABLE}

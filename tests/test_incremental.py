@@ -19,6 +19,7 @@ import pytest
 from conftest import REPO, Result, commit_all, git, init_repo, tree
 
 from kbctl.cli import main
+from kbctl.env import ENV_VERSION
 
 AS_OF = "2026-11-22"
 PAGE = "help-center/zh-CN/auto-pay/index.html"
@@ -226,7 +227,7 @@ def test_the_environment_is_data_and_a_forged_one_is_a_cold_build(kb, tmp_path):
     blob = env_file.read_bytes()
     assert b"pickle" not in blob
     data = json.loads(blob[32:])  # after its seal
-    assert data["version"] == 1 and "help-center" in data["channels"]
+    assert data["version"] == ENV_VERSION and "help-center" in data["channels"]
     # Forged: every page claims inputs that match nothing; unsealed, so never believed.
     env_file.write_bytes(json.dumps(data).encode())
     EDITS["answer"](kb)

@@ -18,10 +18,11 @@ none). Without an `operator` option, 0 says there is none and returns.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from kbctl.channels import vxml
 from kbctl.channels.ivr_phrases import language_line, phrases
+from kbctl.facts import Fact, Piece, spoken_pieces
 from kbctl.ivrmenu import KEYS, Menu, MenuEntry, Option, build_menu, walk
 from kbctl.model import Entry
 from kbctl.output import ChannelWriter
@@ -35,7 +36,7 @@ def render(ctx, writer: ChannelWriter) -> None:
     operator = ctx.channel.options.get("operator")
     trees = locale_menus(ctx)
     for locale, main in trees.items():
-        _write_locale(writer, locale, main, operator)
+        _write_locale(writer, locale, main, operator, ctx.config.facts)
     writer.write("index.vxml", index_document(trees, ctx.config.default_locale, operator))
 
 
@@ -85,26 +86,26 @@ def _with_parents(menu: Menu, parent: Menu | None = None) -> Iterator[tuple[Menu
         yield from _with_parents(submenu, menu)
 
 
-def _write_locale(writer, locale: str, main: Menu, operator: str | None) -> None:
-    for relpath, text, entry_id in _documents(locale, main, operator):
+def _write_locale(writer, locale: str, main: Menu, operator: str | None, facts: Mapping[str, Fact]) -> None:
+    for relpath, text, entry_id in _documents(locale, main, operator, facts):
         writer.write(relpath, text, entry_id)
 
 
-def _documents(locale: str, main: Menu, operator: str | None):
+def _documents(locale: str, main: Menu, operator: str | None, facts: Mapping[str, Fact]):
     """(relpath, VoiceXML, entry id or None) of the locale's menus and entries."""
     names = menu_files(main)
     for menu, parent in _with_parents(main):
         back = names[parent.path] if parent else None
-        yield f"{locale}/{names[menu.path]}", menu_document(locale, menu, names, back, operator), None
+        yield f"{locale}/{names[menu.path]}", menu_document(locale, menu, names, back, operator, facts=facts), None
         for _, option in offered(menu):
             entry = option.entry
             if entry is not None:
-                text = entry_document(locale, script(entry), names[menu.path], operator)
+                text = entry_document(locale, script(entry, facts), names[menu.path], operator)
                 yield f"{locale}/{entry_file(entry)}", text, entry.id
 
 
 def menu_document(locale: str, menu: Menu, names: dict[str, str], back: str | None,
-                  operator: str | None, prefix: str = "") -> str:
+                  operator: str | None, prefix: str = "", facts: Mapping[str, Fact] | None = None) -> str:
     """A menu; `prefix` is prepended to file URIs when the document is not in `<locale>/`."""
     words = phrases(locale)
     root = vxml.document(locale)
@@ -113,7 +114,7 @@ def menu_document(locale: str, menu: Menu, names: dict[str, str], back: str | No
     for key, option in offered(menu):
         before, after = words.option(option.title, key, option.entry is not None)
         vxml.say_plain(speech, before)
-        vxml.say(speech, option.title)
+        vxml.say(speech, _spoken_title(option, locale, facts or {}))
         vxml.say_plain(speech, after)
         vxml.pause(speech)
     hints = [words.operator] if operator else []
@@ -128,7 +129,7 @@ def menu_document(locale: str, menu: Menu, names: dict[str, str], back: str | No
     return vxml.to_xml(root)
 
 
-def entry_document(locale: str, spoken: str, back: str, operator: str | None) -> str:
+def entry_document(locale: str, spoken: str | Sequence[Piece], back: str, operator: str | None) -> str:
     """The entry's script (`spoken`: its `::: ivr` block, else its summary), then * again,
     # back, 0."""
     words = phrases(locale)
@@ -170,10 +171,19 @@ def language_document(locales: list[str], default_locale: str, operator: str | N
     return vxml.to_xml(root)
 
 
-def script(entry: MenuEntry) -> str:
-    # validate refuses a carried entry with neither; the title is only a last resort.
+def script(entry: MenuEntry, facts: Mapping[str, Fact]) -> list[Piece]:
+    """What the entry's document says: its `::: ivr` script, else its summary, else its title
+    (validate refuses a carried entry with neither), facts in their spoken form."""
     assert isinstance(entry, Entry)  # the channel's menus are built from loaded entries
-    return entry.ivr_script or entry.summary or entry.title
+    written = entry.ivr_script or entry.as_written("summary") or entry.as_written("title") or ""
+    return spoken_pieces(written, entry.locale, facts)
+
+
+def _spoken_title(option: Option, locale: str, facts: Mapping[str, Fact]) -> str | list[Piece]:
+    entry = option.entry
+    if not isinstance(entry, Entry):
+        return option.title  # a category: its title has no facts
+    return spoken_pieces(entry.as_written("title") or option.title, locale, facts)
 
 
 def _common_choices(dialog, repeat: str, back: str | None) -> None:

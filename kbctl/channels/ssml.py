@@ -27,7 +27,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from kbctl.facts import Piece
 
 # Characters XML 1.0 cannot carry at all; a script holding one would make the file unreadable.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -67,7 +70,36 @@ def clean(text: str) -> str:
 
 def segments(text: str) -> list[Segment]:
     """`text` cut into plain runs and `<say-as>` runs, in order."""
-    text = clean(text)
+    return _marked(clean(text))
+
+
+def spoken_segments(pieces: Sequence[Piece]) -> list[Segment]:
+    """Text and spoken facts (kbctl/facts.py) cut the same way; a fact with `say_as` is read
+    as it says, whatever its text looks like. Whitespace is collapsed across the pieces as
+    `clean` collapses it in one text."""
+    joined = clean("".join(_unmarked(p) if isinstance(p, str) else f"\ue000{_unmarked(p.text)}\ue001"
+                           for p in pieces))
+    out: list[Segment] = []
+    facts = iter([p for p in pieces if not isinstance(p, str)])
+    for plain, said in _FACT_RUN.findall(joined + "\ue000\ue001"):
+        out.extend(_marked(plain))
+        fact = next(facts, None)
+        if fact is None:
+            break
+        out.extend([Segment(said, fact.say_as)] if fact.say_as else _marked(said))
+    return [segment for segment in out if segment.text]
+
+
+# A spoken fact's place in the joined text; U+E000 and U+E001 are private-use characters no
+# script holds (`clean` keeps them, and a script's own are dropped before joining).
+_FACT_RUN = re.compile("([^\ue000]*)\ue000([^\ue001]*)\ue001")
+
+
+def _unmarked(text: str) -> str:
+    return text.replace("\ue000", "").replace("\ue001", "")
+
+
+def _marked(text: str) -> list[Segment]:
     out: list[Segment] = []
     done = 0
     for match in _SPOKEN.finditer(text):
@@ -128,9 +160,9 @@ def append_text(parent: ET.Element, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
-def append_speech(parent: ET.Element, text: str, say_as_tag: str) -> None:
+def append_speech(parent: ET.Element, text: str | Sequence[Piece], say_as_tag: str) -> None:
     """Add `text` to `parent`, with `<say-as>` (tag `say_as_tag`) around numbers and dates."""
-    for segment in segments(text):
+    for segment in segments(text) if isinstance(text, str) else spoken_segments(text):
         if segment.interpret_as is None:
             append_text(parent, segment.text)
             continue

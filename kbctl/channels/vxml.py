@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kbctl.channels import ssml
+from kbctl.facts import Piece
 
 NS = "http://www.w3.org/2001/vxml"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -58,8 +60,9 @@ def prompt(parent: ET.Element, lang: str | None = None) -> ET.Element:
     return element(parent, "prompt", {XML_LANG: lang} if lang else None)
 
 
-def say(parent: ET.Element, text: str) -> None:
-    """Speak content (a title, a script): numbers and dates get `<say-as>`."""
+def say(parent: ET.Element, text: str | Sequence[Piece]) -> None:
+    """Speak content (a title, a script): numbers and dates get `<say-as>`, and so do facts
+    whose `say_as` says how to read them."""
     ssml.append_speech(parent, text, "say-as")
 
 

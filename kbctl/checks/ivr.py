@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 
 from kbctl.config import CONFIG_NAME
+from kbctl.facts import spoken_text
 from kbctl.ivrmenu import KEYS, build_menu, walk
 from kbctl.markdown import parser
 from kbctl.publish import carried
@@ -82,7 +83,7 @@ def _child_line(token, item, line: int) -> int:
 def scripts(kb, as_of):
     for entry in kb.valid_entries:
         for block in entry.blocks:
-            if block.name == "ivr" and (found := find_unspeakable(block.text)):
+            if block.name == "ivr" and (found := find_unspeakable(said(kb, entry, block.text))):
                 what, offset = found  # the content starts on the line after `::: ivr`
                 yield rule("ivr-unspeakable").diag(
                     entry.path, block.start_line + 1 + offset,
@@ -92,8 +93,13 @@ def scripts(kb, as_of):
             yield from _script_findings(kb.config, channel, entry)
 
 
+def said(kb, entry, text: str) -> str:
+    """The text as the IVR says it: the rules judge what callers hear, facts filled in."""
+    return spoken_text(text, entry.locale, kb.config.facts) if entry.facts else text
+
+
 def _script_findings(config, channel, entry):
-    script = entry.ivr_script
+    script = spoken_text(entry.ivr_script, entry.locale, config.facts) if entry.ivr_script else None
     line = next((b.start_line for b in entry.blocks if b.name == "ivr"), None)
     if script is None:
         if not entry.summary:
@@ -103,7 +109,7 @@ def _script_findings(config, channel, entry):
                 f"{channel.name} carries this entry but it has {script_part} and no summary",
                 entry.id)
             return
-        script, line = entry.summary, entry.line_of("summary")
+        script, line = spoken_text(entry.as_written("summary"), entry.locale, config.facts), entry.line_of("summary")
         if what := unspeakable(script):
             yield rule("ivr-unspeakable").diag(
                 entry.path, line, f"the summary, spoken by {channel.name}, holds {what}", entry.id)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve, unknown_names
 from kbctl.config import CONFIG_NAME, Config, parse_interval
+from kbctl.facts import used_in_settings
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
 from kbctl.rules import rule
 
@@ -135,6 +136,14 @@ def owners_unused(kb: KnowledgeBase, _as_of: dt.date) -> Iterable[Diagnostic]:
                 CONFIG_NAME, kb.config.lines.get(f"owners/{key}"), f"owner {key!r} owns no entry")
 
 
+def facts_unused(kb: KnowledgeBase, _as_of: dt.date) -> Iterable[Diagnostic]:
+    used = {name for entry in kb.entries for name in entry.facts}
+    used |= used_in_settings([channel.options.get("theme") for channel in kb.config.channels.values()])
+    for name, fact in kb.config.facts.items():
+        if name not in used:
+            yield rule("fact-unused").diag(CONFIG_NAME, fact.line, f"fact {name!r} is used by no entry")
+
+
 def empty_categories(kb: KnowledgeBase, _as_of: dt.date) -> Iterable[Diagnostic]:
     filled: set[str] = set()
     for entry in _published(kb):
@@ -153,6 +162,7 @@ HEALTH_CHECKS = (
     translations_outdated,
     unknown_owners,
     owners_unused,
+    facts_unused,
     empty_categories,
 )
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from kbctl import cache, cachetrust
 from kbctl.config import Config, load_config
+from kbctl.facts import Fact, facts_digest, named_in
 from kbctl.load import body as body_mod
 from kbctl.load import frontmatter, records
 from kbctl.load.controlchars import path_problem
 from kbctl.load.discover import MAX_FILE_BYTES, Found, discover, read_entry_file  # noqa: F401 - re-exported
+from kbctl.load.facts import fill_entry
 from kbctl.model import Diagnostic, Entry, KnowledgeBase
 from kbctl.parallel import fork_map
 from kbctl.rules import rule
@@ -39,8 +41,17 @@ def scan(root: Path) -> list[tuple[Found, bytes | Diagnostic]]:
     return [(f, read_entry_file(f)) for f in discover(root)]
 
 
-def digests_of(raw) -> dict[str, str]:
-    return {f.path: hashlib.sha256(data).hexdigest() for f, data in raw if isinstance(data, bytes)}
+def digests_of(raw, facts: Mapping[str, Fact] | None = None) -> dict[str, str]:
+    """Each file's content hash: its bytes, and what the facts it names say (kbctl/facts.py),
+    so that an entry is parsed, and its outputs made, again when one of its facts changes."""
+    digests = {}
+    for found, data in raw:
+        if isinstance(data, bytes):
+            digest = hashlib.sha256(data).hexdigest()
+            if facts is not None and (names := named_in(data)):
+                digest = hashlib.sha256(f"{digest}{facts_digest(names, facts)}".encode()).hexdigest()
+            digests[found.path] = digest
+    return digests
 
 
 def load_kb(root: Path, config: Config | None = None, use_cache: bool = True, raw=None,
@@ -55,7 +66,7 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
     config = config or load_config(root)
     raw = scan(root) if raw is None else raw
     found = [f for f, _ in raw]
-    digests = digests_of(raw)
+    digests = digests_of(raw, config.facts)
     key = cache.cache_key(config.default_locale)
     cached = cache.load(root, CACHE_NAME, key) if use_cache else {}
     results: dict[str, Packed] = {}
@@ -69,7 +80,7 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
             results[item.path] = hit[1]
         else:
             todo.append((item.path, data, digests[item.path]))
-    results.update(_parse_all(todo, config.default_locale, meanwhile))
+    results.update(_parse_all(todo, config, meanwhile))
     if use_cache and (todo or len(cached) != len(digests)):
         cache.save(root, CACHE_NAME, key, _cache_items(digests, results))
     cached.clear()  # the decoded records go as entries are made of them (`_assemble`)
@@ -142,24 +153,26 @@ def _assemble(root, config, found, results: dict[str, Packed]) -> KnowledgeBase:
     return KnowledgeBase(root=root, config=config, entries=entries, diagnostics=diagnostics)
 
 
-def _parse_all(todo: list[tuple[str, bytes, str]], default_locale: str, meanwhile=None) -> dict[str, Packed]:
-    return dict(fork_map(lambda chunk: _parse_chunk(chunk, default_locale), todo,
+def _parse_all(todo: list[tuple[str, bytes, str]], config: Config, meanwhile=None) -> dict[str, Packed]:
+    default_locale, facts = config.default_locale, config.facts
+    return dict(fork_map(lambda chunk: _parse_chunk(chunk, default_locale, facts), todo,
                          PARALLEL_MIN_FILES, meanwhile=meanwhile))
 
 
-def _parse_chunk(items: Sequence[tuple[str, bytes, str]], default_locale: str) -> list[tuple[str, Packed]]:
+def _parse_chunk(items: Sequence[tuple[str, bytes, str]], default_locale: str,
+                 facts: Mapping[str, Fact]) -> list[tuple[str, Packed]]:
     out: list[tuple[str, Packed]] = []
     for path, data, digest in items:
         text = decode(path, data)
         if isinstance(text, Diagnostic):
             out.append((path, (None, [text])))
         else:
-            out.append((path, pack(parse_entry(path, text, default_locale, digest))))
+            out.append((path, pack(parse_entry(path, text, default_locale, digest, facts))))
     return out
 
 
-
-def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> Parsed:
+def parse_entry(path: str, text: str, default_locale: str, digest: str = "",
+                facts: Mapping[str, Fact] | None = None) -> Parsed:
     fm = frontmatter.parse(path, text)
     diagnostics = list(fm.diagnostics)
     if not fm.meta and not fm.ok:
@@ -167,13 +180,17 @@ def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> 
     meta = dict(fm.meta)
     meta["_locale"] = meta.get("locale") or default_locale
     entry_id = meta.get("id") if isinstance(meta.get("id"), str) else None
-    info = body_mod.analyse(path, entry_id, fm.body, fm.body_line)
+    filled = fill_entry(path, text, meta, fm.key_lines, fm.body, fm.body_line, facts or {}) if "{{" in text else None
+    body = filled.body if filled else fm.body
+    if filled:
+        diagnostics.extend(filled.diagnostics)
+    info = body_mod.analyse(path, entry_id, body, fm.body_line)
     diagnostics.extend(info.diagnostics)
     entry = Entry(
         path=path,
         meta=meta,
         key_lines=fm.key_lines,
-        body=fm.body,
+        body=body,
         body_line=fm.body_line,
         ok=fm.ok,
         links=info.links,
@@ -183,6 +200,8 @@ def parse_entry(path: str, text: str, default_locale: str, digest: str = "") -> 
         headings=info.headings,
         segments=info.segments,
         content_hash=digest,
+        facts=filled.used if filled else (),
+        unfilled=filled.unfilled if filled else {},
     )
     return entry, diagnostics
 

@@ -52,6 +52,7 @@ def entry_data(entry: Entry) -> list:
         sorted(entry.anchors), entry.raw_html_lines,
         [list(heading) for heading in entry.headings], [list(segment) for segment in entry.segments],
         entry.content_hash, entry.git_date.isoformat() if entry.git_date else None,
+        list(entry.facts), entry.unfilled,
     ]
 
 
@@ -97,7 +98,7 @@ def parsed_from(data: list) -> Parsed:
 
 def entry_from(data: list) -> Entry:
     (path, meta, dates, key_lines, body, body_line, ok, links, blocks, anchors, raw_html_lines,
-     headings, segments, content_hash, git_date) = data
+     headings, segments, content_hash, git_date, facts, unfilled) = data
     return Entry(
         path=path, meta=_with_dates(meta, dates), key_lines=key_lines, body=body, body_line=body_line, ok=ok,
         links=[Link(*link) for link in links],
@@ -107,6 +108,7 @@ def entry_from(data: list) -> Entry:
         segments=[tuple(segment) for segment in segments],  # type: ignore[misc]
         content_hash=content_hash,
         git_date=dt.date.fromisoformat(git_date) if git_date is not None else None,
+        facts=tuple(facts), unfilled=unfilled,
     )
 
 

@@ -18,6 +18,7 @@ from kbctl.cache import CACHE_DIR, file_of
 from kbctl.checks import run_validate
 from kbctl.config import CONFIG_NAME, load_config
 from kbctl.errors import KbctlError, UsageError
+from kbctl.facts import changed_facts
 from kbctl.load import load_kb
 from kbctl.load.loader import CACHE_NAME
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
@@ -43,6 +44,7 @@ class Change:
     title: str = ""
     via_config: bool = False
     visibility_line: int | None = None  # where head sets `visibility`, for annotations
+    facts: tuple[str, ...] = ()  # the changed facts (kbctl.yaml) the entry uses
 
     @property
     def channels(self) -> list[str]:
@@ -65,6 +67,8 @@ class Change:
         data["title"] = self.title
         if self.via_config:
             data["via_config"] = True
+        if self.facts:
+            data["facts"] = list(self.facts)
         return data
 
 
@@ -80,6 +84,12 @@ class Review:
     entries: int = 0
     channels: list[str] = field(default_factory=list)
     merge_base: str = ""  # the commit compared with head: where head's history left base's
+    facts: list[str] = field(default_factory=list)  # facts of kbctl.yaml the change changed
+
+    def fact_reach(self, name: str) -> tuple[int, int]:
+        """(entries, channels) a changed fact reaches."""
+        using = [c for c in self.changes if name in c.facts]
+        return len(using), len({channel for c in using for channel in c.effects})
 
     @property
     def errors(self) -> int:
@@ -132,8 +142,12 @@ def _load_base(snap: Snapshot, ref: str, head_snap: Snapshot, head: KnowledgeBas
         config = load_config(snap.root)
     except KbctlError as exc:
         raise UsageError(f"--base {ref!r}: {exc}") from None
+    # An entry is parsed with its facts filled in: one naming a fact the change changed is
+    # parsed again with the base's facts.
+    refilled = changed_facts(config.facts, head.config.facts)
+    unknown = {d.path for d in head.diagnostics if d.rule == "unknown-fact"} if refilled else set()
     shared = {path: entry for path, entry in head.by_path.items()
-              if snap.same_file(head_snap, path)}
+              if snap.same_file(head_snap, path) and not (refilled & set(entry.facts)) and path not in unknown}
     raw = snap.sources(skip=set(shared))
     if raw is None or config.default_locale != head.config.default_locale:
         return _load(snap, "--base", ref, cache_from)
@@ -168,12 +182,13 @@ def _compare(repo, base_sha, head_sha, files, base_kb, head_kb, as_of) -> Review
     cache: dict = {}
     base_fp, head_fp = Fingerprints(base_kb, as_of, cache), Fingerprints(head_kb, as_of, cache)
     changed_config = config_changed(files)
+    facts = sorted(changed_facts(base_kb.config.facts, head_kb.config.facts)) if base_kb else []
     pairs = entry_pairs(files, base_kb, head_kb)
-    changes = [_change(p, base_fp, head_fp) for p in pairs]
+    changes = [_change(p, base_fp, head_fp, facts) for p in pairs]
     if changed_config:
         for pair in unchanged_pairs(base_kb, head_kb, pairs):
-            change = _change(pair, base_fp, head_fp)
-            if change.effects:
+            change = _change(pair, base_fp, head_fp, facts)
+            if change.effects or change.facts:  # every entry using a changed fact is listed
                 changes.append(change)
                 pairs.append(pair)
     changes.sort(key=lambda c: (c.path, c.status))
@@ -181,10 +196,10 @@ def _compare(repo, base_sha, head_sha, files, base_kb, head_kb, as_of) -> Review
     health = _health(repo, head_sha, head_kb, as_of, changes)
     channels = sorted(set(head_fp.channels) | set(base_fp.channels))
     return Review(base_sha, head_sha, as_of, changed_config, changes, problems, health,
-                  len(head_kb.entries), channels)
+                  len(head_kb.entries), channels, facts=facts)
 
 
-def _change(pair: EntryPair, base_fp: Fingerprints, head_fp: Fingerprints) -> Change:
+def _change(pair: EntryPair, base_fp: Fingerprints, head_fp: Fingerprints, facts: list[str]) -> Change:
     effects = channel_effects(base_fp, head_fp, pair.base, pair.head)
     reasons = () if pair.status == DELETED else tuple(
         widening(base_fp, head_fp, pair.base, pair.head))
@@ -195,6 +210,7 @@ def _change(pair: EntryPair, base_fp: Fingerprints, head_fp: Fingerprints) -> Ch
         title=shown.title if shown is not None and isinstance(shown.title, str) else "",
         via_config=pair.via_config,
         visibility_line=pair.head.line_of("visibility") if pair.head is not None else None,
+        facts=tuple(name for name in facts if any(name in e.facts for e in (pair.base, pair.head) if e)),
     )
 
 

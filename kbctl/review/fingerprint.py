@@ -29,6 +29,7 @@ from kbctl.channels.base import entry_url
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve
 from kbctl.config import Channel
+from kbctl.facts import spoken_text
 from kbctl.model import Entry, KnowledgeBase, Link
 from kbctl.publish import carried, eligible
 from kbctl.render import render_entry
@@ -71,13 +72,18 @@ class Fingerprints:
         data: dict = {"id": entry.id, "locale": entry.locale, "title": entry.title,
                       "category": entry.category}
         if channel.kind == "ivr":
-            data["script"] = entry.ivr_script or entry.summary
+            data["script"] = self._spoken(entry)
         else:
             data.update(self._shown(entry, channel))
         if channel.kind not in ("site", "faq", "ivr"):
-            data["script"] = entry.ivr_script or entry.summary
+            data["script"] = self._spoken(entry)
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _spoken(self, entry: Entry) -> str | None:
+        """The script as callers hear it, facts in their spoken form."""
+        written = entry.ivr_script or entry.as_written("summary")
+        return spoken_text(written, entry.locale, self.known.config.facts) if written else None
 
     def _shown(self, entry: Entry, channel: Channel) -> dict:
         ids = self._carried_ids(channel)

@@ -35,10 +35,26 @@ def payload(result: Review) -> dict:
         "as_of": result.as_of.isoformat(),
         **({"merge_base": result.merge_base} if result.merge_base not in ("", result.base) else {}),
         "config_changed": result.config_changed,
+        **({"facts_changed": [_fact_json(result, name) for name in result.facts]} if result.facts else {}),
         "changes": [c.to_json() for c in result.changes],
         "diagnostics": diagnostics,
         "summary": summary(result),
     }
+
+
+def _fact_json(result: Review, name: str) -> dict:
+    entries, channels = result.fact_reach(name)
+    return {"name": name, "entries": entries, "channels": channels}
+
+
+def fact_lines(result: Review, shown=visible) -> list[str]:
+    """"fact `hotline` changed: 23 entries, 4 channels", one line per changed fact."""
+    lines = []
+    for name in result.facts:
+        entries, channels = result.fact_reach(name)
+        lines.append(f"fact {shown(name)} changed: {entries} {'entry' if entries == 1 else 'entries'}, "
+                     f"{channels} {'channel' if channels == 1 else 'channels'}")
+    return lines
 
 
 def _tagged(diag: Diagnostic, source: str) -> dict:
@@ -106,6 +122,8 @@ def write_text(result: Review, out: TextIO) -> None:
     if result.config_changed:
         console.print(Text("kbctl.yaml changed: every entry's channels were compared",
                            style="yellow"))
+    for fact_line in fact_lines(result):
+        console.print(Text(fact_line, style="yellow"))
     rows = [_text_row(c) for c in result.changes]
     widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     for change, row in zip(result.changes, rows):
@@ -170,6 +188,8 @@ def _changes_table(result: Review) -> list[str]:
     lines = ["### Changes", ""]
     if result.config_changed:
         lines += ["`kbctl.yaml` changed: every entry whose output differs is listed.", ""]
+    if result.facts:
+        lines += [f"- {line}" for line in fact_lines(result, code)] + [""]
     if not result.changes:
         return lines + ["No entries changed.", ""]
     channels = result.channels
