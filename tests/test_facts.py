@@ -279,3 +279,11 @@ def test_sample_kb_outputs_hold_no_fact_use(tmp_path):
         if path.is_file() and path.suffix not in (".png", ".svg", ".ico", ".woff2"):
             assert "{{" not in path.read_text(encoding="utf-8", errors="replace"), path
     assert "工本费五元" in read(out / "hotline/zh-CN/entry-reset-service-password.vxml")
+
+
+def test_an_unquoted_value_starting_with_a_fact_says_to_quote_it(tmp_path):
+    kb = write_kb(tmp_path / "kb", {"a.md": entry_text(summary="x").replace('summary: "x"', "summary: {{ hotline }} 热线")},
+                  BASE_CONFIG + FACTS)
+    result = run_cli("--root", str(kb), "validate")
+    assert result.code == 1
+    assert "a value that starts with {{ fact }} must be quoted" in result.stdout

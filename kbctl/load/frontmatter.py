@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,16 @@ def _closing_fence(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+_VALUE_OPENS_WITH_FACT = re.compile(r"^\s*(?:-\s+|[A-Za-z_][\w-]*:\s+)\{\{", re.MULTILINE)
+
+
+def _fact_hint(front: str) -> str:
+    """YAML reads a value that starts with `{{` as a mapping: say what to do about it."""
+    if _VALUE_OPENS_WITH_FACT.search(front):
+        return " (a value that starts with {{ fact }} must be quoted)"
+    return ""
+
+
 def parse(path: str, text: str) -> FrontMatter:
     result = FrontMatter()
     syntax = rule("front-matter-syntax")
@@ -89,7 +100,7 @@ def parse(path: str, text: str) -> FrontMatter:
         data = load_front_matter(front)
     except BadYaml as exc:
         line = 2 + exc.line if exc.line is not None else 1
-        result.diagnostics.append(syntax.diag(path, line, f"YAML error: {exc}"))
+        result.diagnostics.append(syntax.diag(path, line, f"YAML error: {exc}{_fact_hint(front)}"))
         return result
     if data is None:
         result.diagnostics.append(syntax.diag(path, 1, "the front matter is empty"))
