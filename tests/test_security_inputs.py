@@ -184,6 +184,8 @@ def test_free_text_in_kbctl_yaml_may_hold_tab_and_newline_only(tmp_path: Path) -
 SCHEMAS = sorted((REPO / "schemas").glob("*.schema.json"))
 # A value each pattern accepts; a pattern without one fails the test below, so none is missed.
 SAMPLES = {
+    "^[^{}\\n\\r]*$": "CNY 25 a day",
+    "^[a-z][a-z-]*$": "telephone",
     "^[a-z0-9][a-z0-9-]*$": "pay-bill",
     "^[a-z0-9-]+$": "help-center",
     "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$": "zh-CN",
