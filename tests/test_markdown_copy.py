@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import yaml
+from conftest import entry_text, write_kb
 
 from kbctl.build import channel_context
 from kbctl.channels.markdown_copy import (
@@ -15,7 +16,6 @@ from kbctl.channels.markdown_copy import (
 )
 from kbctl.config import load_config
 from kbctl.load.loader import load_kb
-from tests.conftest import entry_text, write_kb
 
 AS_OF = dt.date(2026, 11, 22)
 CANARY_INTERNAL = "CANARY-INTERNAL-7f3a"
@@ -158,3 +158,14 @@ def test_definition_in_a_later_run_applies_to_earlier_links(tmp_path):
     config = load_config(root)
     ctx = channel_context(load_kb(root, config, use_cache=False), config.channels["help-center"], AS_OF)
     assert answer_markdown(ctx, ctx.kb.by_id["main"], link_url=lambda e: e.id) == "See gone.\n"
+
+
+def test_front_matter_values_cannot_carry_markup_or_keys(tmp_path):
+    title = 'T <script>alert(1)</script>\n---\nid: "forged"'
+    root = write_kb(tmp_path / "kb", {"main.md": entry_text("x\n", id="main", title=title)})
+    config = load_config(root)
+    ctx = channel_context(load_kb(root, config, use_cache=False), config.channels["help-center"], AS_OF)
+    text = _copy(ctx)
+    assert "<script" not in text
+    meta = yaml.safe_load(text.split("---\n")[1])
+    assert meta["id"] == "main" and meta["title"] == ctx.kb.by_id["main"].title

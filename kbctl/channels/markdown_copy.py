@@ -108,11 +108,16 @@ def answer_markdown(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[En
 
 def front_matter(entry: Entry, url: str | None, updated: str | None) -> str:
     """`---` YAML `---` with FRONT_MATTER_KEYS; each value is written as JSON (valid YAML:
-    strings quoted and escaped, so no value can end the front matter or add a key)."""
+    strings quoted and escaped, so no value can end the front matter or add a key), `<` as
+    `\\u003c` (the same string, which no viewer can take for raw HTML)."""
     values = {"id": entry.id, "title": entry.title, "url": url, "locale": entry.locale,
               "category": entry.category, "tags": entry.tags, "updated": updated}
-    lines = [f"{key}: {json.dumps(values[key], ensure_ascii=False)}" for key in FRONT_MATTER_KEYS]
+    lines = [f"{key}: {_yaml_value(values[key])}" for key in FRONT_MATTER_KEYS]
     return "---\n" + "\n".join(lines) + "\n---\n"
+
+
+def _yaml_value(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
 
 def heading_text(text: str) -> str:

@@ -74,7 +74,7 @@ class Fingerprints:
             data["script"] = entry.ivr_script or entry.summary
         else:
             data.update(self._shown(entry, channel))
-        if channel.kind not in ("site", "faq", "ivr"):
+        if channel.kind not in ("site", "faq", "ivr", "rag"):  # rag never carries scripts
             data["script"] = entry.ivr_script or entry.summary
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
