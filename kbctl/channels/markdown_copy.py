@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from kbctl.channels.base import ChannelContext
+from kbctl.channels.faq import last_verified  # the FAQ's `updated`: one definition
 from kbctl.checks.links import link_target
 from kbctl.load.body import classify
 from kbctl.markdown import parser
@@ -54,10 +55,10 @@ class Part:
         return self.text if self.block is None else f"::: {self.block}\n{self.text}\n:::"
 
 
-def answer_resolver(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[Entry], str],
+def answer_resolver(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[Entry], str | None],
                     file_url: Callable[[str], str | None] | None = None) -> LinkResolver:
     """Where each link of the entry's copy goes on channel `ctx`: a carried entry's copy at
-    `link_url(target)` (plus the anchor), an anchor of this entry stays `#anchor`, a file at
+    `link_url(target)` (plus the anchor; None: plain text), an anchor of this entry stays `#anchor`, a file at
     `file_url(kb path)` if given and the file is linked from text the audience sees."""
     audience = ctx.channel.audience_rank
     visible_files = {link.target for link in entry.links if link.kind == "file" and link.level <= audience}
@@ -67,7 +68,10 @@ def answer_resolver(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[En
             target = link_target(ctx.kb, link)
             if target is None or not ctx.carries(target):
                 return None  # not carried: no URL and no title of the target, the text only
-            return link_url(target) + (f"#{quote(link.anchor, safe='')}" if link.anchor else "")
+            url = link_url(target)
+            if url is None:
+                return None  # carried, but with no address to give (a RAG chunk without a site)
+            return url + (f"#{quote(link.anchor, safe='')}" if link.anchor else "")
         if link.kind == "anchor":
             return f"#{quote(link.anchor, safe='')}" if link.anchor else None
         if link.kind == "file":
@@ -97,7 +101,7 @@ def answer_parts(ctx: ChannelContext, entry: Entry, resolve: LinkResolver) -> li
     return parts
 
 
-def answer_markdown(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[Entry], str],
+def answer_markdown(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[Entry], str | None],
                     file_url: Callable[[str], str | None] | None = None) -> str:
     """The body only: the answer as channel `ctx` carries it, as Markdown (ends with a newline,
     or is empty)."""
@@ -125,17 +129,19 @@ def heading_text(text: str) -> str:
     return " ".join(text.split()).replace("<", "&lt;")
 
 
-def entry_markdown(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[Entry], str],
+def entry_markdown(ctx: ChannelContext, entry: Entry, *, link_url: Callable[[Entry], str | None],
                    url: str | None = None, file_url: Callable[[str], str | None] | None = None) -> str:
     """The entry's Markdown copy as channel `ctx` carries it: front matter (`url` is the entry's
     own URL, or null), `# title`, the summary, then `answer_markdown`."""
-    from kbctl.channels.faq import last_verified  # the FAQ's `updated`: one definition
-
-    head = front_matter(entry, url, last_verified(entry)) + f"\n# {heading_text(entry.title)}\n"
-    if entry.summary:
-        head += f"\n{heading_text(entry.summary)}\n"
+    head = front_matter(entry, url, last_verified(entry)) + "\n" + head_markdown(entry)
     body = answer_markdown(ctx, entry, link_url=link_url, file_url=file_url)
     return head + ("\n" + body if body else "")
+
+
+def head_markdown(entry: Entry) -> str:
+    """`# title`, then the summary where there is one (public fields: carried with the entry)."""
+    head = f"# {heading_text(entry.title)}\n"
+    return head + (f"\n{heading_text(entry.summary)}\n" if entry.summary else "")
 
 
 # ---------------------------------------------------------------------------------------------
