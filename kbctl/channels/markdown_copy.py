@@ -27,8 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from kbctl.channels.base import ChannelContext
-from kbctl.channels.faq import last_verified  # the FAQ's `updated`: one definition
+from kbctl.channels.base import ChannelContext, last_verified
 from kbctl.checks.links import link_target
 from kbctl.load.body import classify
 from kbctl.markdown import parser

@@ -25,8 +25,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from kbctl.channels.base import ChannelContext, entry_url
-from kbctl.channels.faq import category_title, last_verified
+from kbctl.channels.base import ChannelContext, entry_url, last_verified
+from kbctl.channels.faq import category_title
 from kbctl.channels.markdown_copy import (
     Part,
     answer_parts,

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from kbctl.assets import file_refusal
-from kbctl.channels.base import ChannelContext, entry_url
-from kbctl.channels.faq import last_verified
+from kbctl.channels.base import ChannelContext, entry_url, last_verified
 from kbctl.channels.markdown_copy import answer_resolver, entry_markdown, heading_text
 from kbctl.channels.site_maps import file_path
 from kbctl.channels.site_strings import language_name
