@@ -14,7 +14,7 @@
   Source: the page URL, else `Editorial`. Metadata: `id:<entry id>|type:<type>` and
   `|category:<path>`. SuggestedQuestions and Prompts `[]`, IsContextOnly `False`.
   TSV has no quoting: a field's tab would start a new column and a newline a new row, so
-  each field is encoded as question answering's own exports encode answers: a backslash as
+  each field is escaped as QnA Maker-era TSV tools escape answers: a backslash as
   `\\\\`, a newline as `\\n`, a tab as `\\t`, a carriage return dropped. In a question (one
   line of plain text) any run of blanks is one space. Metadata values drop `:` and `|`.
 """
