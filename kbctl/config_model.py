@@ -21,6 +21,7 @@ _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 # Room for a taxonomy many levels deep; ruamel's pure-Python composer recurses per level and
 # takes seconds to reach its RecursionError on a few hundred nested brackets.
 MAX_CONFIG_DEPTH = 64
+DEFAULT_MAX_CHUNK_CHARS = 1500
 
 
 def parse_interval(text: str) -> dt.timedelta:
@@ -68,6 +69,23 @@ class Channel:
     @property
     def opt_in(self) -> bool:
         return self.select == "opt-in"
+
+    @property
+    def llms(self) -> bool:
+        """A site channel's Markdown copies, llms.txt and llms-full.txt (CONTRACT 8); default on."""
+        return bool(self.options.get("llms", True))
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The files a faq (json, dialogflow-csv, azure-qna-tsv) or rag (jsonl, bedrock) channel
+        writes; the schema checks the names."""
+        default = {"faq": ("json",), "rag": ("jsonl",)}.get(self.kind, ())
+        return tuple(self.options.get("formats") or default)
+
+    @property
+    def max_chunk_chars(self) -> int:
+        """A rag channel's chunk size limit, in characters of text (CONTRACT 8)."""
+        return int(self.options.get("max_chunk_chars", DEFAULT_MAX_CHUNK_CHARS))
 
 
 @dataclass(frozen=True)

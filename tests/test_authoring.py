@@ -144,6 +144,9 @@ def test_init_creates_a_kb_that_validates_and_builds(tmp_path: Path) -> None:
     assert build.code == 0, build.stdout + build.stderr
     assert (target / "dist/help-center/manifest.json").is_file()
     assert any((target / "dist/faq-bot").iterdir())
+    assert (target / "dist/assistant/chunks.zh-CN.jsonl").is_file()  # the sample RAG channel
+    assert any((target / "dist/assistant/bedrock").glob("*.md.metadata.json"))
+    assert (target / "dist/help-center/llms.txt").is_file()
 
 
 def test_init_ci_files_pass_their_linters(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def edit(old: str, new: str) -> str:
     pytest.param(edit("  warn_within: 14d\n", "  warn_within: 14d\n  warn_whithin: 3d\n"),
                  "kbctl.yaml:21: review: unknown key 'warn_whithin'", id="unknown-nested-key"),
     pytest.param(edit("{kind: faq,  audience: public, site: help-center}", "{kind: sms, audience: public}"),
-                 "kbctl.yaml:24: channels/faq-bot/kind: 'sms' is not one of 'site', 'faq', 'ivr'",
+                 "kbctl.yaml:24: channels/faq-bot/kind: 'sms' is not one of 'site', 'faq', 'ivr', 'rag'",
                  id="unknown-channel-kind"),
     pytest.param(edit('dtmf: "1"', 'dtmf: "0"'),
                  "kbctl.yaml:11: taxonomy/0/dtmf: '0' is not one of '1', '2', '3', '4', '5', '6', '7', '8', '9'",

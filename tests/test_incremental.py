@@ -129,6 +129,11 @@ def test_an_answer_edit_makes_its_pages_faq_and_search_again_and_nothing_else(kb
         "help-center/zh-CN/auto-pay/index.html", "help-center/assets/search-index.zh-CN.js",
         "agent-portal/zh-CN/auto-pay/index.html", "agent-portal/assets/search-index.zh-CN.js",
         "faq-bot/faq.zh-CN.json",
+        # the Markdown copies for AI assistants (CONTRACT 8): llms.txt lists titles and summaries only
+        "help-center/zh-CN/auto-pay/index.md", "help-center/llms-full.txt",
+        "agent-portal/zh-CN/auto-pay/index.md", "agent-portal/llms-full.txt",
+        "faq-bot/faq.zh-CN.csv", "faq-bot/faq.zh-CN.tsv",
+        "assistant/chunks.zh-CN.jsonl", "assistant/bedrock/auto-pay.md",  # its sidecar: the same bytes
     }
     assert "[help-center] zh-CN/auto-pay/index.html: changed: knowledge/billing/auto-pay.md" in result.stdout
     assert "[hotline] up to date" in result.stdout or "hotline: up to date" in result.stderr

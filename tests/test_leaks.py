@@ -6,7 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import entry_text, run_cli, write_kb
+from conftest import BASE_CONFIG, entry_text, run_cli, write_kb
+
+# Every channel kind and format (CONTRACT 8 included: Markdown copies, llms.txt, chunks,
+# Bedrock files, Dialogflow CSV, Azure TSV), so that every file they write is searched.
+CONFIG = BASE_CONFIG.replace(
+    "faq-bot:      {kind: faq,  audience: public, site: help-center}",
+    "faq-bot:      {kind: faq,  audience: public, site: help-center, formats: [json, dialogflow-csv, azure-qna-tsv]}\n"
+    "  faq-agents:   {kind: faq,  audience: internal, site: agent-portal, formats: [json, dialogflow-csv, azure-qna-tsv]}\n"
+    "  public-rag:   {kind: rag,  audience: public, site: help-center, formats: [jsonl, bedrock]}\n"
+    "  assistant:    {kind: rag,  audience: internal, site: agent-portal, formats: [jsonl, bedrock]}")
+NEW_FILES = {  # channel -> files CONTRACT 8 adds, which the tests below must have searched
+    "help-center": ["llms.txt", "llms-full.txt", "zh-CN/public-entry/index.md"],
+    "agent-portal": ["llms.txt", "llms-full.txt", "zh-CN/public-entry/index.md", "zh-CN/canary-internal-entry/index.md"],
+    "faq-bot": ["faq.zh-CN.csv", "faq.zh-CN.tsv"],
+    "faq-agents": ["faq.zh-CN.csv", "faq.zh-CN.tsv"],
+    "public-rag": ["chunks.zh-CN.jsonl", "bedrock/public-entry.md", "bedrock/public-entry.md.metadata.json"],
+    "assistant": ["chunks.zh-CN.jsonl", "bedrock/public-entry.md", "bedrock/canary-internal-entry.md.metadata.json"],
+}
 
 INTERNAL = ["CANARY-ENTRY-TITLE-INT", "CANARY-ENTRY-BODY-INT", "CANARY-ENTRY-SUMMARY-INT",
             "CANARY-ENTRY-TAG-INT", "CANARY-ENTRY-QUESTION-INT", "CANARY-BLOCK-INT",
@@ -45,7 +62,8 @@ def out(tmp_path_factory) -> Path:
     kb = write_kb(root / "kb", {
         "public.md": entry_text(PUBLIC_BODY, id="public-entry", title="公开问题", summary="公开摘要。",
                                 related=["canary-internal-entry", "draft-entry"], category="billing/payments",
-                                channels=["help-center", "agent-portal", "faq-bot", "hotline"]),
+                                channels=["help-center", "agent-portal", "faq-bot", "hotline", "faq-agents",
+                                          "public-rag", "assistant"]),
         "internal.md": entry_text("CANARY-ENTRY-BODY-INT 内部流程。\n", id="canary-internal-entry",
                                   title="CANARY-ENTRY-TITLE-INT", summary="CANARY-ENTRY-SUMMARY-INT",
                                   tags=["CANARY-ENTRY-TAG-INT"], questions=["CANARY-ENTRY-QUESTION-INT"],
@@ -55,7 +73,7 @@ def out(tmp_path_factory) -> Path:
         "draft.md": entry_text("CANARY-DRAFT\n", id="draft-entry", title="草稿", status="draft"),
         "expired.md": entry_text("CANARY-EXPIRED\n", id="expired-entry", title="过期活动",
                                  valid_to="2026-01-31"),
-    })
+    }, config=CONFIG)
     files = kb / "knowledge" / "files"
     files.mkdir()
     (files / "CANARY-ATTACHMENT-INT.pdf").write_bytes(b"%PDF-1.4 CANARY-ATTACHMENT-INT")
@@ -79,14 +97,31 @@ def leaks(folder: Path, canaries: list[str]) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-@pytest.mark.parametrize("channel", ["help-center", "faq-bot", "hotline"])
+@pytest.mark.parametrize("channel", sorted(NEW_FILES))
+def test_the_new_files_are_there_to_be_searched(out, channel):
+    for name in NEW_FILES[channel]:
+        assert (out / channel / name).is_file(), f"{channel}/{name}"
+
+
+@pytest.mark.parametrize("channel", ["help-center", "faq-bot", "hotline", "public-rag"])
 def test_public_channels_carry_nothing_above_public(out, channel):
     assert leaks(out / channel, INTERNAL + PARTNER + CUSTOMER + UNPUBLISHED) == []
 
 
-@pytest.mark.parametrize("channel", ["help-center", "agent-portal", "faq-bot"])
+@pytest.mark.parametrize("channel", ["help-center", "agent-portal", "faq-bot", "faq-agents", "public-rag", "assistant"])
 def test_ivr_scripts_reach_only_the_voice_channel(out, channel):
     assert leaks(out / channel, IVR_ONLY) == []
+
+
+@pytest.mark.parametrize("channel", ["agent-portal", "faq-agents", "assistant"])
+def test_internal_channels_carry_no_draft_or_expired_entry(out, channel):
+    assert leaks(out / channel, UNPUBLISHED) == []
+
+
+@pytest.mark.parametrize("channel", ["faq-agents", "assistant"])
+def test_internal_ai_channels_carry_internal_content(out, channel):
+    found = {canary for _, canary in leaks(out / channel, INTERNAL + PARTNER + CUSTOMER)}
+    assert {"CANARY-BLOCK-INT", "CANARY-ENTRY-TITLE-INT", "CANARY-BLOCK-PARTNER"} <= found
 
 
 def test_the_voice_channel_speaks_the_script(out):
@@ -100,7 +135,8 @@ def test_the_agent_portal_carries_internal_content(out):
     assert leaks(out / "agent-portal", UNPUBLISHED) == []
 
 
-@pytest.mark.parametrize("channel", ["help-center", "agent-portal", "faq-bot", "hotline"])
+@pytest.mark.parametrize("channel", ["help-center", "agent-portal", "faq-bot", "hotline", "faq-agents",
+                                     "public-rag", "assistant"])
 def test_no_content_script_is_ever_emitted(out, channel):
     for name, data in all_bytes(out / channel):
         text = data.decode("utf-8", errors="replace").lower()

@@ -194,9 +194,9 @@ def test_sitemap_lists_absolute_urls_of_carried_entries(out, channel, base):
 def test_manifest_maps_carried_entries_to_their_pages(out):
     hc = json.loads(text(out, "help-center", "manifest.json"))
     assert set(hc["entries"]) == {"auto-pay", "contact-us", "pay-bill", "pay-bill-en", "slow-network"}
-    assert hc["entries"]["pay-bill"] == ["zh-CN/pay-bill/index.html"]
+    assert hc["entries"]["pay-bill"] == ["zh-CN/pay-bill/index.html", "zh-CN/pay-bill/index.md"]
     assert hc["entries"]["slow-network"] == ["files/knowledge/network/modem.svg",
-                                             "zh-CN/slow-network/index.html"]
+                                             "zh-CN/slow-network/index.html", "zh-CN/slow-network/index.md"]
     assert "en-US/contact/index.html" in hc["entries"]["contact-us"]  # the old id redirects
     for paths in hc["entries"].values():
         assert all(p in hc["files"] for p in paths)

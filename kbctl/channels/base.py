@@ -52,3 +52,10 @@ def entry_url(base_url: str | None, entry: Entry) -> str | None:
     if not base_url:
         return None
     return f"{base_url.rstrip('/')}/{entry.locale}/{entry.id}/"
+
+
+def last_verified(entry: Entry) -> str | None:
+    """CONTRACT 3.3: the later of last_reviewed and the git date (when git dates are used), as
+    pages, FAQ data, Markdown copies and chunks show it."""
+    dates = [d for d in (entry.date("last_reviewed"), entry.git_date) if d is not None]
+    return max(dates).isoformat() if dates else None

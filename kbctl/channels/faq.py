@@ -21,7 +21,8 @@ import re
 import textwrap
 from urllib.parse import quote
 
-from kbctl.channels.base import entry_url
+from kbctl.channels.base import entry_url, last_verified
+from kbctl.channels.faq_formats import FORMAT_PATHS, azure_tsv, dialogflow_csv
 from kbctl.checks.links import link_target
 from kbctl.checks.references import resolve as resolve_id
 from kbctl.config import Channel
@@ -37,9 +38,13 @@ _SAFE_SCHEME = re.compile(r"^(?:https?:|mailto:|tel:)", re.IGNORECASE)
 def render(ctx, writer: ChannelWriter) -> None:
     pages = SitePages(ctx)
     take_renderings()  # start the workers with nothing pending from other channels
+    formats = ctx.channel.formats
     for locale, entries in ctx.by_locale().items():
         relpath = faq_path(locale)
         inputs = {entry.path: record_inputs(ctx, pages, entry) for entry in entries}
+        write_formats(ctx, pages, writer, locale, entries, inputs)
+        if "json" not in formats:
+            continue
 
         def make(entries=entries, locale=locale, inputs=inputs, relpath=relpath) -> str:
             kept = last_records(writer, relpath)
@@ -54,6 +59,25 @@ def render(ctx, writer: ChannelWriter) -> None:
 
         writer.output(relpath, inputs, make)
         # One file serves every entry of the locale; the manifest maps each of them to it.
+        for entry in entries:
+            writer.entries[entry.id].append(relpath)
+
+
+def write_formats(ctx, pages: SitePages, writer: ChannelWriter, locale: str, entries: list[Entry],
+                  inputs: dict[str, str]) -> None:
+    """The locale's files for chatbot platforms (kbctl/channels/faq_formats.py), from the same
+    inputs as its JSON file."""
+    for name in ctx.channel.formats:
+        if name not in FORMAT_PATHS:
+            continue
+        relpath = FORMAT_PATHS[name].format(locale=locale)
+        if name == "dialogflow-csv":
+            def make() -> str:
+                return dialogflow_csv(ctx, entries, lambda shown: link_resolver(ctx, pages, shown), pages.url)
+        else:
+            def make() -> str:
+                return azure_tsv(ctx, entries, pages.url)
+        writer.output(relpath, inputs, make)
         for entry in entries:
             writer.entries[entry.id].append(relpath)
 
@@ -213,9 +237,3 @@ def related_ids(ctx, entry: Entry) -> list[str]:
 def category_title(config, entry: Entry) -> str | None:
     node = config.nodes.get(entry.category) if entry.category else None
     return node.title(entry.locale, config.default_locale) if node else None
-
-
-def last_verified(entry: Entry) -> str | None:
-    """CONTRACT 3.3: the later of last_reviewed and the git date (when git dates are used)."""
-    dates = [d for d in (entry.date("last_reviewed"), entry.git_date) if d is not None]
-    return max(dates).isoformat() if dates else None

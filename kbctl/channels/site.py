@@ -12,6 +12,7 @@ Layout of the channel folder (every link relative, folder links ending in index.
     <locale>/category/<path>/index.html, <locale>/tag/<slug>/index.html, <locale>/search.html
     assets/                         site.css, search.js, favicon.svg, search-index.<locale>.js
     files/<kb path>                 images and documents the answers link to
+    <locale>/<id>/index.md, llms.txt, llms-full.txt   for AI assistants (site_llms.py)
     404.html, sitemap.xml (with base_url), robots.txt
 
 Security: only carried entries reach the maps; answers come from `render_entry` at the
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from kbctl import cache
 from kbctl.assets import file_refusal
 from kbctl.channels.base import entry_page_path
+from kbctl.channels.site_llms import write_llms
 from kbctl.channels.site_maps import (
     SAFE_SCHEMES,
     Card,
@@ -70,7 +72,8 @@ RECORDS_CACHE = "search-records-"
 def render(ctx, writer: ChannelWriter) -> None:
     with stage("site maps"):
         maps = build_maps(ctx)
-    site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps)
+    site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps,
+                    ctx.channel.llms)
     sitemap = Sitemap(site.base_url)
     write_assets(writer)
     take_renderings()  # start the workers with nothing pending from other channels
@@ -108,6 +111,9 @@ def render(ctx, writer: ChannelWriter) -> None:
         write_search_indexes(writer, maps.locales, plans, records)
     sitemap.write(writer)
     writer.write("robots.txt", robots(site))
+    if site.llms:
+        with stage("site markdown copies"):
+            write_llms(ctx, writer, site.base_url)
 
 
 def write_assets(writer) -> None:

@@ -66,6 +66,7 @@ class SiteInfo:
     audience: str
     base_url: str | None
     maps: SiteMaps
+    llms: bool = False  # entry pages have a Markdown copy beside them (kbctl/channels/site_llms.py)
 
     @property
     def public(self) -> bool:
@@ -152,6 +153,7 @@ def entry_page_frame(site: SiteInfo, entry: Entry) -> dict:
         reviewed_iso=reviewed.isoformat() if reviewed else None,
         tags=[{"label": t, "href": page.url(tag_path(locale, maps.tag_slugs[(locale, t)]))}
               for t in entry.tags],
+        markdown_copy="index.md" if site.llms else None,
         **cross_references(page, maps, entry.id),
     )
     return values

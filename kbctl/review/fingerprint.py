@@ -75,7 +75,7 @@ class Fingerprints:
             data["script"] = self._spoken(entry)
         else:
             data.update(self._shown(entry, channel))
-        if channel.kind not in ("site", "faq", "ivr"):
+        if channel.kind not in ("site", "faq", "ivr", "rag"):  # rag never carries scripts
             data["script"] = self._spoken(entry)
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
