@@ -111,7 +111,7 @@ def test_manifest_lists_every_file_with_its_digest(tmp_path):
         del files["manifest.json"]
         assert manifest["files"] == files
     assert json.loads((out / "help-center" / "manifest.json").read_text())["entries"] == {
-        "a": ["zh-CN/a/index.html"]}
+        "a": ["zh-CN/a/index.html", "zh-CN/a/index.md"]}
 
 
 def test_unknown_channel_is_a_usage_error(tmp_path):

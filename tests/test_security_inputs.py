@@ -184,6 +184,7 @@ def test_free_text_in_kbctl_yaml_may_hold_tab_and_newline_only(tmp_path: Path) -
 SCHEMAS = sorted((REPO / "schemas").glob("*.schema.json"))
 # A value each pattern accepts; a pattern without one fails the test below, so none is missed.
 SAMPLES = {
+    "^[a-z0-9][a-z0-9-]*#(0|[1-9][0-9]*)$": "pay-bill#0",
     "^[^{}\\n\\r]*$": "CNY 25 a day",
     "^[a-z][a-z-]*$": "telephone",
     "^[a-z0-9][a-z0-9-]*$": "pay-bill",
