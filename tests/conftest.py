@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -159,3 +160,23 @@ def assert_golden(built: Path, golden: Path, skip: tuple[str, ...] = ()) -> None
                                         blob.decode("utf-8", "replace").splitlines(),
                                         f"golden/{rel}", f"built/{rel}", lineterm="", n=2)
             pytest.fail(f"{rel} differs from the golden file:\n" + "\n".join(list(diff)[:60]))
+
+
+def sample_kb_repo(root: Path) -> Path:
+    """The repository's sample knowledge base copied to `root`, committed (so pages show git
+    dates)."""
+    shutil.copytree(REPO / "knowledge", root / "knowledge")
+    shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
+    init_repo(root)
+    commit_all(root, "sample", "2026-11-01")
+    return root
+
+
+def built_fixture(tmp_path_factory, name: str, as_of: str = "2026-11-22") -> Path:
+    """A copy of tests/fixtures/NAME built into a fresh output folder (returned)."""
+    kb = tmp_path_factory.mktemp("kb") / name
+    shutil.copytree(REPO / "tests" / "fixtures" / name, kb, ignore=shutil.ignore_patterns(".kbctl"))
+    folder = tmp_path_factory.mktemp("out")
+    result = run_cli("--root", str(kb), "build", "--as-of", as_of, "--out", str(folder))
+    assert result.code == 0, result.stdout + result.stderr
+    return folder

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import BASE_CONFIG, REPO, commit_all, entry_text, init_repo, run_cli, tree, write_kb
+from conftest import (
+    BASE_CONFIG,
+    REPO,
+    commit_all,
+    entry_text,
+    run_cli,
+    sample_kb_repo,
+    tree,
+    write_kb,
+)
 from test_incremental import assert_same_as_cold, build, remade
 
 from kbctl.facts import Fact, Spoken, fill_markdown, spoken_pieces
@@ -203,12 +211,7 @@ def test_spoken_pieces_and_markdown_escapes():
 
 @pytest.fixture
 def sample(tmp_path) -> Path:
-    root = tmp_path / "kb"
-    shutil.copytree(REPO / "knowledge", root / "knowledge")
-    shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
-    init_repo(root)
-    commit_all(root, "sample", "2026-11-01")
-    return root
+    return sample_kb_repo(tmp_path / "kb")
 
 
 def users_of(kb: Path, name: str) -> set[str]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE_CONFIG, REPO, entry_text, run_cli, write_kb
+from conftest import BASE_CONFIG, REPO, built_fixture, entry_text, run_cli, write_kb
 
 from kbctl.channels.faq_formats import TSV_HEADER, tsv_field, tsv_value
 
@@ -22,11 +21,7 @@ LOCALES = ("zh-CN", "en-US")
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
-    kb = tmp_path_factory.mktemp("kb") / "rag-kb"
-    shutil.copytree(FIXTURE, kb, ignore=shutil.ignore_patterns(".kbctl"))
-    folder = tmp_path_factory.mktemp("out")
-    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(folder))
-    assert result.code == 0, result.stdout + result.stderr
+    folder = built_fixture(tmp_path_factory, "rag-kb", AS_OF)
     return folder / "faq-bot"
 
 

@@ -16,7 +16,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Result, commit_all, git, init_repo, tree
+from conftest import Result, commit_all, git, sample_kb_repo, tree
 
 from kbctl.cli import main
 from kbctl.env import ENV_VERSION
@@ -75,12 +75,7 @@ def remade(result) -> set[str]:
 @pytest.fixture
 def kb(tmp_path) -> Path:
     """The sample knowledge base in a git repository (so pages show git dates)."""
-    root = tmp_path / "kb"
-    shutil.copytree(REPO / "knowledge", root / "knowledge")
-    shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
-    init_repo(root)
-    commit_all(root, "sample", "2026-11-01")
-    return root
+    return sample_kb_repo(tmp_path / "kb")
 
 
 def edit(kb: Path, name: str, old: str, new: str) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 import jsonschema
 import pytest
-from conftest import BASE_CONFIG, REPO, assert_golden, entry_text, run_cli, write_kb
+from conftest import BASE_CONFIG, REPO, assert_golden, built_fixture, entry_text, run_cli, write_kb
 from test_incremental import assert_same_as_cold, build, remade
 
 FIXTURE = REPO / "tests" / "fixtures" / "rag-kb"
@@ -28,11 +28,7 @@ CHANNELS = ("assistant", "public-bot")
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
-    kb = tmp_path_factory.mktemp("kb") / "rag-kb"
-    shutil.copytree(FIXTURE, kb, ignore=shutil.ignore_patterns(".kbctl"))
-    folder = tmp_path_factory.mktemp("out")
-    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(folder))
-    assert result.code == 0, result.stdout + result.stderr
+    folder = built_fixture(tmp_path_factory, "rag-kb", AS_OF)
     return folder
 
 
