@@ -43,6 +43,27 @@ class ThemeValues:
 
 
 @dataclass(frozen=True)
+class EntryValues:
+    """What a template sees of the entry a page shows: its public face only. Never the Entry
+    itself, whose source holds the blocks above the channel's audience and the IVR script."""
+
+    id: str = doc("The entry's id.")
+    title: str = doc("Its title, facts filled in.")
+    summary: str | None = doc("Its summary (the short answer), or None.")
+    questions: tuple[str, ...] = doc("The other ways readers ask the question.")
+    type: str = doc("faq, howto, policy, troubleshooting, case or reference.")
+    visibility: str = doc("public, customer, partner or internal.")
+    locale: str = doc("The entry's locale.")
+    tags: tuple[str, ...] = doc("Its tags.")
+    category: str | None = doc("Its taxonomy path, e.g. `billing/payments`, or None.")
+
+    @classmethod
+    def of(cls, entry: Any) -> EntryValues:
+        return cls(entry.id, entry.title, entry.summary, tuple(entry.questions), entry.type,
+                   entry.visibility, entry.locale, tuple(entry.tags), entry.category)
+
+
+@dataclass(frozen=True)
 class Common:
     """Every page's values (base.html reads these)."""
 
@@ -78,7 +99,7 @@ class EntryContext(Common):
     related: list = doc("Related entries' cards: `title`, `href`, `summary`, `type`.")
     backlinks: list = doc("Cards of the entries linking here: `title`, `href`, `summary`, `type`.")
     translations: list = doc("The entry in other locales: `href`, `lang`, `text`, `title`.")
-    entry: Any = doc("The entry: `id`, `title`, `summary`, `questions`, `visibility`, `locale`, `type`, `tags`.")
+    entry: EntryValues = doc("The entry's public face (EntryValues).")
     answer: str = doc("The answer as HTML, rendered for the channel's audience (inserted as it is).")
     jsonld: str | None = doc("FAQPage JSON-LD for a `faq` entry, escaped for a script element, or None.")
 
@@ -177,6 +198,7 @@ def reference() -> str:
     inherited = {f.name for f in dataclasses.fields(Common)}
     for name, record in CONTEXTS.items():
         out += _section(name, record, inherited)
+    out += _section("entry (EntryValues, entry.html)", EntryValues, ())
     out += _section("theme (ThemeValues)", ThemeValues, ())
     out += _section("theme.links items (ThemeLinkValues)", ThemeLinkValues, ())
     return "\n".join(out).rstrip("\n") + "\n"

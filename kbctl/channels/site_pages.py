@@ -15,7 +15,7 @@ from functools import cache
 from markupsafe import Markup
 
 from kbctl.channels.base import entry_page_path
-from kbctl.channels.site_context import context_values
+from kbctl.channels.site_context import EntryValues, context_values
 from kbctl.channels.site_maps import (
     Card,
     SiteMaps,
@@ -177,7 +177,7 @@ def cross_references(page: Page, maps: SiteMaps, entry_id: str) -> dict:
 
 def answer_values(base_url: str | None, entry: Entry, rendered: Rendered) -> dict:
     return {
-        "entry": entry,
+        "entry": EntryValues.of(entry),
         "description": entry.summary or _first_words(rendered.text),
         "answer": Markup(rendered.html),
         "jsonld": _faq_jsonld(entry, rendered, base_url) if entry.type == "faq" else None,
