@@ -207,3 +207,26 @@ def read_theme_file(root: Path, kb_path: str) -> bytes | None:
         return (root / kb_path).read_bytes()
     except OSError:
         return None
+
+
+def named_paths(config_text: bytes, files: list[str]) -> list[str]:
+    """The files of `files` (KB-relative) that kbctl.yaml's themes name, overrides included:
+    what a review lays out of a commit besides kbctl.yaml (kbctl/review/gitsnapshot.py). An
+    unreadable kbctl.yaml names none (parsing it again reports why)."""
+    import yaml  # PyYAML's safe loader: plain data, and only in a review
+
+    try:
+        data = yaml.safe_load(config_text)
+    except yaml.YAMLError:
+        return []
+    channels = data.get("channels") if isinstance(data, dict) else None
+    wanted: set[str] = set()
+    folders: set[str] = set()
+    for spec in (channels or {}).values() if isinstance(channels, dict) else ():
+        theme = spec.get("theme") if isinstance(spec, dict) else None
+        if not isinstance(theme, dict):
+            continue
+        wanted |= {str(theme[key]) for key in FILE_TYPES if isinstance(theme.get(key), str)}
+        if isinstance(theme.get("templates"), str):
+            folders.add(posixpath.normpath(theme["templates"]))
+    return [path for path in files if path in wanted or posixpath.dirname(path) in folders]
