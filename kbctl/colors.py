@@ -65,7 +65,9 @@ class Palette:
                 f"  --accent-ink: {self.link};\n"
                 "}\n"
                 ".hero-sub { color: var(--on-primary); }\n"
-                ".search-form button, .button, .search-form button:hover, .button:hover { color: #ffffff; }\n")
+                ".search-form button, .button, .search-form button:hover, .button:hover { color: #ffffff; }\n"
+                # the header's button is the brand colour on the brand colour: outline it
+                ".site-header .search-form button { box-shadow: inset 0 0 0 1px var(--on-primary); }\n")
 
 
 def palette(primary: str, on_primary: str | None = None) -> Palette:
