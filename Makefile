@@ -1,4 +1,4 @@
-.PHONY: install test test-lowest lint typecheck bench golden build
+.PHONY: install test test-lowest lint typecheck bench golden build docs
 
 PYTHON ?= python3
 LOWEST_VENV ?= .venv-lowest
@@ -33,3 +33,7 @@ golden:
 
 build:
 	kbctl build
+
+# docs/templates.md is made from the template records (kbctl/channels/site_context.py).
+docs:
+	python -m kbctl.channels.site_context > docs/templates.md

@@ -19,11 +19,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import NamedTuple
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+
 KNOWLEDGE_DIR = "knowledge"
 
 # Types a browser shows and never runs: images, PDF, plain audio and video, plain text and CSV
 # (a static host serves them as text/plain and text/csv). SVG is XML that may hold script: it
-# is published only when `_svg_problem` finds none of that.
+# is published only when `svg_problem` finds none of that.
 PUBLISHABLE_TYPES = frozenset({
     "png", "jpg", "jpeg", "gif", "webp", "avif", "ico",
     "pdf",
@@ -52,7 +55,7 @@ def file_refusal(kb, kb_path: str) -> Refusal | None:
         listed = ", ".join(f"{folder}/" for folder in folders)
         return Refusal("unsafe-file", f"{kb_path}: only files under {listed} are published "
                                       "(kbctl.yaml `assets` lists more folders)")
-    found = _what_is_there(kb.root, parts)
+    found = what_is_there(kb.root, parts)
     if found == "link":
         return Refusal("unsafe-file", f"{kb_path}: a symbolic link is never published (it may lead anywhere)")
     if found != "file":
@@ -66,7 +69,7 @@ def file_refusal(kb, kb_path: str) -> Refusal | None:
         return Refusal("unsafe-file", f"{kb_path}: {shown} are never published "
                                       f"(allowed: {', '.join(sorted(PUBLISHABLE_TYPES))})")
     if suffix == "svg":
-        problem = _svg_problem(kb.root / kb_path)
+        problem = svg_problem(kb.root / kb_path)
         if problem:
             return Refusal("unsafe-file", f"{kb_path}: {problem}")
     return None
@@ -79,7 +82,7 @@ def linkable_folders(config) -> tuple[str, ...]:
     return (KNOWLEDGE_DIR, *(posixpath.normpath(folder) for folder in declared))
 
 
-def _what_is_there(root: Path, parts: list[str]) -> str:
+def what_is_there(root: Path, parts: list[str]) -> str:
     """"link" if any part of the path is a symbolic link (never followed), "file" for a
     regular file, "other" for anything else or nothing."""
     path, mode = str(root), 0
@@ -101,11 +104,12 @@ _URL_IN_CSS = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.IGNORECASE)
 _SCRIPT_SCHEMES = ("javascript:", "vbscript:")
 
 
-def _svg_problem(path: Path) -> str | None:
+def svg_problem(path: Path) -> str | None:
     """Why the SVG may not be published: script, event handlers, a reference outside the
-    file, or XML that does not parse (then nobody can tell what a browser makes of it)."""
+    file, or XML that does not parse (then nobody can tell what a browser makes of it).
+    defusedxml's parser refuses a DTD (so entities) before anything is expanded."""
     scan = _SvgScan()
-    parser = ET.XMLParser(target=scan)
+    parser = DefusedXMLParser(target=scan, forbid_dtd=True)
     try:
         parser.feed(path.read_bytes())
         parser.close()
@@ -113,6 +117,8 @@ def _svg_problem(path: Path) -> str | None:
         return f"not well-formed XML ({exc}); an SVG is published only when it parses"
     except _Unsafe as unsafe:
         return f"an SVG with {unsafe} is never published"
+    except DefusedXmlException:
+        return "an SVG with a DOCTYPE (entities) is never published"
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
     return None

@@ -40,6 +40,7 @@ from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.output import ChannelWriter, discard, output_digest, staging_folder, swap_in
 from kbctl.publish import carried
 from kbctl.resources import data_dir
+from kbctl.theme import theme_digest, theme_of
 from kbctl.timing import stage
 
 if TYPE_CHECKING:
@@ -353,14 +354,20 @@ def env_key() -> str:
 
 def channel_world(config: Config, channel: Channel, as_of: dt.date, out: Path) -> Inputs:
     """The inputs every file of the channel depends on, named for `--explain`: kbctl itself
-    (its code, templates and site assets), kbctl.yaml, the date, and where the output goes.
+    (its code, templates and site assets), kbctl.yaml, the date, where the output goes, and
+    a site's theme (its files, override templates, and footer and links after facts).
     Entries, git dates, linked files and facts are inputs of the files that show them: a fact
     is part of the content hash of each entry using it (kbctl/load/loader.py)."""
     settings = {key: value for key, value in config.raw.items() if key != "facts"}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True, ensure_ascii=False, default=str).encode())
-    return {"kbctl": cache.cache_key("kbctl", __version__), "templates": assets_digest(),
-            CONFIG_NAME: digest.hexdigest(), "date": as_of.isoformat(),
-            "channel": f"{channel.name}\0{channel.kind}", "output folder": str(out.resolve())}
+    world = {"kbctl": cache.cache_key("kbctl", __version__), "templates": assets_digest(),
+             CONFIG_NAME: digest.hexdigest(), "date": as_of.isoformat(),
+             "channel": f"{channel.name}\0{channel.kind}", "output folder": str(out.resolve())}
+    theme = theme_of(channel.options)
+    if theme is not None:  # every page shows it: its files, overrides and facts (kbctl/theme.py)
+        world["theme"] = theme_digest(config.path.parent, theme, config.locales, config.default_locale,
+                                      config.facts)
+    return world
 
 
 def git_head(root: Path) -> str:

@@ -22,6 +22,7 @@ from kbctl.load.controlchars import check_config
 from kbctl.load.fastschema import SchemaCheck
 from kbctl.load.schemawords import describe
 from kbctl.resources import load_schema
+from kbctl.theme import check_theme_files
 from kbctl.yamlutil import CONFIG, BadYaml, line_of_path, load_roundtrip, to_plain
 
 if TYPE_CHECKING:
@@ -99,8 +100,10 @@ def _build(path: Path, data: dict, tree: Any) -> Config:
         )
         for name, spec in sorted(data["channels"].items())
     }
-    for name in channels:
+    for name, channel in channels.items():
         lines[f"channels/{name}"] = line_of_path(tree, ["channels", name]) or 1
+        for key in channel.options.get("theme") or {}:
+            lines[f"channels/{name}/theme/{key}"] = line_of_path(tree, ["channels", name, "theme", key]) or 1
     for key in data["owners"]:
         lines[f"owners/{key}"] = line_of_path(tree, ["owners", key]) or 1
     for key in data.get("facts") or {}:
@@ -169,6 +172,7 @@ def _check_consistency(config: Config, tree: Any) -> None:
         for locale in sorted({*fact.value, *fact.spoken} - {ANY_LOCALE} - set(config.locales)):
             raise UsageError(f"fact {fact.name!r}: locale {locale!r} is not in locales",
                              path=CONFIG_NAME, line=fact.line)
+    check_theme_files(path_root(config), config.channels, lambda where: line_of_path(tree, where))
     for channel in config.channels.values():
         site = channel.options.get("site")
         if site is not None and (site not in config.channels or config.channels[site].kind != "site"):
@@ -176,3 +180,8 @@ def _check_consistency(config: Config, tree: Any) -> None:
                 f"channel {channel.name!r}: site {site!r} is not a site channel",
                 path=CONFIG_NAME, line=config.lines.get(f"channels/{channel.name}"),
             )
+
+
+def path_root(config: Config) -> Path:
+    """The KB root: the folder of kbctl.yaml."""
+    return config.path.parent

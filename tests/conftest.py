@@ -167,6 +167,7 @@ def sample_kb_repo(root: Path) -> Path:
     dates)."""
     shutil.copytree(REPO / "knowledge", root / "knowledge")
     shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
+    shutil.copytree(REPO / "assets", root / "assets")  # the sample's theme files
     init_repo(root)
     commit_all(root, "sample", "2026-11-01")
     return root

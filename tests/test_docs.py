@@ -125,3 +125,12 @@ def test_sample_config_matches_schema():
     errors = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
               for e in validator.iter_errors(config)]
     assert errors == []
+
+
+# (f) docs/templates.md is the reference made from the template records ------------------------
+
+def test_template_reference_is_generated_from_the_records():
+    from kbctl.channels.site_context import reference
+
+    committed = (REPO / "docs" / "templates.md").read_text(encoding="utf-8")
+    assert committed == reference(), "docs/templates.md is stale: run `make docs`"

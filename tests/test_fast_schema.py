@@ -199,6 +199,7 @@ def test_a_clean_validate_never_imports_jsonschema(tmp_path):
     kb = tmp_path / "kb"
     kb.mkdir()
     shutil.copy(REPO / "kbctl.yaml", kb)
+    shutil.copytree(REPO / "assets", kb / "assets")  # the sample's theme files
     shutil.copytree(REPO / "knowledge", kb / "knowledge")
     script = textwrap.dedent(f"""
         import sys

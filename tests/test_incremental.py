@@ -256,3 +256,41 @@ def test_a_shallow_clone_change_of_history_is_seen(kb, tmp_path):
     result = build(kb, out)
     assert "up to date" in result.stderr
     assert remade(result) == set()
+
+
+# -- theming (CONTRACT 10): every theme input is an input of the channel's pages -------------------
+
+THEME_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "theme-kb"
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+THEME_EDITS = {
+    "logo": lambda kb: _replace(kb / "brand/logo.svg", 'fill="#b5121b"', 'fill="#0b5fb5"'),
+    "css": lambda kb: _replace(kb / "brand/brand.css", "4px solid", "6px dashed"),
+    "override template": lambda kb: _replace(kb / "brand/templates/root.html", "brand-welcome", "brand-hello"),
+    "new override template": lambda kb: (kb / "brand/templates/404.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}<h1>{{ title }}</h1>{% endblock %}\n', encoding="utf-8"),
+    "footer fact": lambda kb: _replace(kb / "kbctl.yaml", 'hotline: {value: "10000"', 'hotline: {value: "95555"'),
+    "footer text": lambda kb: _replace(kb / "kbctl.yaml", "Hotline {{ hotline }}", "Call us: {{ hotline }}"),
+    "colour": lambda kb: _replace(kb / "kbctl.yaml", '"#b5121b"', '"#0b5fb5"'),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(THEME_EDITS))
+def test_a_theme_edit_builds_like_a_cold_build(tmp_path, kind):
+    kb = tmp_path / "theme-kb"
+    shutil.copytree(THEME_FIXTURE, kb)
+    out = tmp_path / "out"
+    build(kb, out)
+    before = tree(out)
+    THEME_EDITS[kind](kb)
+    result = build(kb, out)
+    assert "theme" in result.stdout, result.stdout  # --explain names what changed
+    assert tree(out) != before
+    assert_same_as_cold(kb, out, tmp_path)
+    assert "up to date" in build(kb, out).stdout  # and then nothing is left to do

@@ -142,3 +142,44 @@ def test_no_content_script_is_ever_emitted(out, channel):
         text = data.decode("utf-8", errors="replace").lower()
         assert "canary-script" not in text, name
         assert "javascript:" not in text, name
+
+
+# -- a theme's override templates (CONTRACT 10) see only what the page shows -------------------
+
+DUMP_ALL = """{% extends "base.html" %}
+{% block main %}
+<pre>{{ entry }} {{ entry.id }} {{ entry.title }} {{ entry.summary }} {{ entry.questions }} {{ entry.tags }}
+{{ related }} {{ backlinks }} {{ translations }} {{ tags }} {{ crumbs }} {{ answer }} {{ jsonld }} {{ theme }}</pre>
+{% endblock %}
+"""
+THEMED = CONFIG.replace(
+    "help-center:  {kind: site, audience: public}",
+    "help-center:  {kind: site, audience: public, theme: {templates: brand, footer: \"Hotline {{ hotline }}\"}}")
+
+
+@pytest.fixture(scope="module")
+def themed_out(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("themed-leaks")
+    kb = write_kb(root / "kb", {
+        "public.md": entry_text(PUBLIC_BODY, id="public-entry", title="公开问题", summary="公开摘要。",
+                                related=["canary-internal-entry"], category="billing/payments"),
+        "internal.md": entry_text("CANARY-ENTRY-BODY-INT [公开](kb:public-entry)\n", id="canary-internal-entry",
+                                  title="CANARY-ENTRY-TITLE-INT", summary="CANARY-ENTRY-SUMMARY-INT",
+                                  visibility="internal", category="billing"),
+        "customer.md": entry_text("CANARY-ENTRY-CUSTOMER 客户内容。\n", id="customer-entry",
+                                  title="客户问题", visibility="customer"),
+    }, config=THEMED.replace("channels:", 'facts:\n  hotline: {value: "10000"}\nchannels:'))
+    (kb / "knowledge" / "files").mkdir()
+    (kb / "knowledge" / "files" / "CANARY-ATTACHMENT-INT.pdf").write_bytes(b"%PDF-1.4 CANARY-ATTACHMENT-INT")
+    (kb / "brand").mkdir()
+    (kb / "brand" / "entry.html").write_text(DUMP_ALL, encoding="utf-8")
+    result = run_cli("--root", str(kb), "build", "--as-of", "2026-11-22", "--out", str(root / "out"),
+                     "--channel", "help-center")
+    assert result.code == 0, result.stdout + result.stderr
+    return root / "out" / "help-center"
+
+
+def test_an_override_that_prints_every_value_shows_nothing_above_public(themed_out):
+    page = (themed_out / "zh-CN" / "public-entry" / "index.html").read_text(encoding="utf-8")
+    assert "EntryValues(" in page and "Hotline 10000" in page  # the dump did run
+    assert leaks(themed_out, INTERNAL + PARTNER + CUSTOMER + IVR_ONLY + UNPUBLISHED) == []

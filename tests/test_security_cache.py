@@ -56,6 +56,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 def sample_kb(root: Path) -> Path:
     shutil.copytree(REPO / "knowledge", root / "knowledge")
     shutil.copy(REPO / "kbctl.yaml", root / "kbctl.yaml")
+    shutil.copytree(REPO / "assets", root / "assets")  # the sample's theme files
     return root
 
 

@@ -56,6 +56,8 @@ from kbctl.channels.site_pages import (
 )
 from kbctl.channels.site_search import Prepared, SearchIndex, prepare_entry
 from kbctl.channels.site_strings import block_labels
+from kbctl.channels.site_templates import Templates
+from kbctl.channels.site_theme import SiteTheme, write_theme
 from kbctl.checks.links import link_target
 from kbctl.env import Inputs
 from kbctl.model import Entry, Link
@@ -63,6 +65,7 @@ from kbctl.output import ChannelWriter, Made
 from kbctl.parallel import fork_map
 from kbctl.render import remember, render_entry, take_renderings
 from kbctl.resources import data_dir
+from kbctl.theme import override_files, theme_of
 from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
@@ -72,10 +75,11 @@ RECORDS_CACHE = "search-records-"
 def render(ctx, writer: ChannelWriter) -> None:
     with stage("site maps"):
         maps = build_maps(ctx)
-    site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps,
-                    ctx.channel.llms)
-    sitemap = Sitemap(site.base_url)
     write_assets(writer)
+    theme, templates = prepare_theme(ctx, writer, maps.locales)
+    site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps,
+                    ctx.channel.llms, theme, templates)
+    sitemap = Sitemap(site.base_url)
     take_renderings()  # start the workers with nothing pending from other channels
 
     def navigation_pages() -> None:  # need no answer rendered: made while the workers render
@@ -114,6 +118,21 @@ def render(ctx, writer: ChannelWriter) -> None:
     if site.llms:
         with stage("site markdown copies"):
             write_llms(ctx, writer, site.base_url)
+
+
+def prepare_theme(ctx, writer: ChannelWriter, locales) -> tuple[SiteTheme, Templates | None]:
+    """The channel's theme files in the output, and its templates, every one parsed now: a
+    syntax error refuses the build before any page is made."""
+    theme = theme_of(ctx.channel.options)
+    config = ctx.config
+    site_theme = write_theme(ctx.kb.root, theme, writer, tuple(locales), config.default_locale, config.facts)
+    if theme is None or theme.templates is None:
+        return site_theme, None
+    builtin = data_dir("templates") / "site"
+    templates = Templates(builtin, ctx.kb.root, theme.templates)
+    names = {path.name for path in builtin.glob("*.html")} | set(override_files(ctx.kb.root, theme.templates))
+    templates.check(sorted(names))
+    return site_theme, templates
 
 
 def write_assets(writer) -> None:
@@ -208,7 +227,7 @@ def write_entry(ctx, site: SiteInfo, plan: PagePlan, writer: ChannelWriter) -> t
     rendered = render_entry(entry, ctx.channel.audience_rank, Resolver(ctx, entry),
                             {"block_labels": block_labels(entry.locale)})
     values = {**entry_page_frame(site, entry), **answer_values(site.base_url, entry, rendered)}
-    mine.output(plan.relpath, plan.inputs, lambda: render_entry_page(values), entry.id)
+    mine.output(plan.relpath, plan.inputs, lambda: render_entry_page(site, values), entry.id)
     return mine.made(), prepare_entry(entry, rendered.text, plan.category), take_renderings()
 
 

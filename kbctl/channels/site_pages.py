@@ -9,13 +9,13 @@ JSON-LD, escaped for a script element by `json_for_script`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
-import jinja2
 from markupsafe import Markup
 
 from kbctl.channels.base import entry_page_path
+from kbctl.channels.site_context import EntryValues, context_values
 from kbctl.channels.site_maps import (
     Card,
     SiteMaps,
@@ -38,24 +38,19 @@ from kbctl.channels.site_strings import (
     type_label,
     visibility_badge,
 )
+from kbctl.channels.site_templates import Templates
+from kbctl.channels.site_theme import SiteTheme
 from kbctl.model import Entry
 from kbctl.render import Rendered
 from kbctl.resources import data_dir
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """Compiled once per process: templates are parsed on first use and then reused. Their
-    compiled code is never kept on disk: jinja's bytecode cache would load marshalled code
+def builtin_templates() -> Templates:
+    """kbctl's own templates alone, compiled once per process (a theme without overrides).
+    Compiled code is never kept on disk: jinja's bytecode cache would load marshalled code
     from wherever it is kept (CONTRACT 4: a cache never runs code)."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates") / "site")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return Templates(data_dir("templates") / "site")
 
 
 @dataclass(frozen=True)
@@ -67,6 +62,14 @@ class SiteInfo:
     base_url: str | None
     maps: SiteMaps
     llms: bool = False  # entry pages have a Markdown copy beside them (kbctl/channels/site_llms.py)
+    theme: SiteTheme = field(default_factory=SiteTheme)
+    templates: Templates | None = None  # the theme's overrides and kbctl's own; None: kbctl's
+
+    def render(self, template: str, values: dict) -> str:
+        """The page: `values` held to the template's record (kbctl/channels/site_context.py),
+        rendered in the sandbox."""
+        templates = self.templates or builtin_templates()
+        return templates.render(template, context_values(template, values))
 
     @property
     def public(self) -> bool:
@@ -110,10 +113,11 @@ class Page:
                        for loc, path in switch.items() if loc != locale],
             "crumbs": None,
             "audience": site.audience,
+            "theme": site.theme.values(self.root, locale),
         }
 
     def render(self, template: str, **values) -> str:
-        return environment().get_template(template).render(**values)
+        return self.site.render(template, values)
 
 
 def other_homes(maps: SiteMaps) -> dict[str, str]:
@@ -121,8 +125,8 @@ def other_homes(maps: SiteMaps) -> dict[str, str]:
 
 
 # -- entry page ------------------------------------------------------------------------------------
-def render_entry_page(values: dict) -> str:
-    return environment().get_template("entry.html").render(**values)
+def render_entry_page(site: SiteInfo, values: dict) -> str:
+    return site.render("entry.html", values)
 
 
 def entry_page_values(site: SiteInfo, entry: Entry, rendered: Rendered) -> dict:
@@ -173,7 +177,7 @@ def cross_references(page: Page, maps: SiteMaps, entry_id: str) -> dict:
 
 def answer_values(base_url: str | None, entry: Entry, rendered: Rendered) -> dict:
     return {
-        "entry": entry,
+        "entry": EntryValues.of(entry),
         "description": entry.summary or _first_words(rendered.text),
         "answer": Markup(rendered.html),
         "jsonld": _faq_jsonld(entry, rendered, base_url) if entry.type == "faq" else None,

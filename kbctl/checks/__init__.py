@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
-from kbctl.checks import ivr, links, questions, references
+from kbctl.checks import ivr, links, questions, references, theme
 from kbctl.model import Diagnostic, KnowledgeBase
 
 Check = Callable[[KnowledgeBase, dt.date], Iterable[Diagnostic]]
@@ -24,6 +24,8 @@ VALIDATE_CHECKS: tuple[Check, ...] = (
     questions.duplicate_questions,
     ivr.scripts,
     ivr.menus,
+    theme.theme_contrast,
+    theme.theme_facts,
 )
 
 

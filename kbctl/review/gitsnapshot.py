@@ -23,6 +23,7 @@ from kbctl.errors import UsageError
 from kbctl.load.discover import MAX_FILE_BYTES, Found
 from kbctl.model import Diagnostic
 from kbctl.rules import rule
+from kbctl.theme import named_paths
 
 CONFIG_NAME = "kbctl.yaml"
 KNOWLEDGE_DIR = "knowledge"
@@ -136,6 +137,9 @@ class Repository:
         snap = Snapshot(self, sha, folder, tree)
         try:
             snap.write([CONFIG_NAME])
+            config = snap.root / CONFIG_NAME
+            if config.is_file() and not config.is_symlink():  # the theme's files, checked as in a build
+                snap.write(named_paths(config.read_bytes(), list(tree)))
             if snap.has_symlinks:  # rare: lay the files out and let the loader walk them
                 snap.write([p for p in tree if p.startswith(KNOWLEDGE_DIR + "/")])
                 snap.add_symlink_targets()

@@ -287,3 +287,39 @@ def test_screenshots(page, base_url):
     page.goto(url(base_url, "zh-CN/pay-bill-online/index.html", "agent-portal"))
     page.screenshot(path=str(SHOTS / "agent-entry.png"), full_page=True)
     assert all((SHOTS / f"{name}.png").stat().st_size > 10_000 for name in ("home", "entry", "search", "agent-entry"))
+
+
+# -- theming (CONTRACT 10): the sample help center wears its own brand -----------------------------
+THEME_SHOTS = Path("/tmp/shots")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_theme_is_applied_and_fits(browser, base_url, width):
+    context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1,
+                                  is_mobile=width < 600, has_touch=width < 600, locale="zh-CN")
+    tab = context.new_page()
+    tab.goto(f"{base_url}/{HC}/zh-CN/index.html")
+    logo = tab.locator("img.brand-logo")
+    assert logo.is_visible() and tab.evaluate("document.querySelector('img.brand-logo').naturalWidth") > 0
+    box = logo.bounding_box()
+    assert box is not None and box["height"] == 32
+    header = tab.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
+    assert header == "rgb(0, 103, 127)"  # primary_color #00677f
+    assert "客服热线 10000" in tab.locator(".theme-footer").inner_text()
+    assert tab.locator(".header-links a", has_text="星海通信官网").is_visible()
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    THEME_SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(THEME_SHOTS / f"theme-{width}.png"), full_page=True)
+    tab.add_script_tag(path=str(AXE))
+    violations = tab.evaluate("async () => (await axe.run(document)).violations"
+                              ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))")
+    assert violations == [] or all(v["impact"] in ("minor", "moderate") for v in violations), violations
+    context.close()
+
+
+def test_axe_finds_nothing_on_a_themed_entry_page(page, base_url):
+    page.goto(url(base_url, "en-US/pay-bill-online-en/index.html"))
+    assert page.locator(".theme-footer").inner_text().startswith("Hotline 10000")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations.map(v => v.id)")
+    assert violations == []

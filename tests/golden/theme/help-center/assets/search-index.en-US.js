@@ -1,0 +1,2 @@
+window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};
+window.KBCTL_SEARCH["en-US"]={"avgdl":20.0,"cats":["Billing"],"docs":[["pay-bill-en/index.html","How to pay your bill online","Pay in the app or online; the payment arrives at once.",20,0]],"locale":"en-US","post":[[0,1],[0,1],[0,4],[0,3],[0,10],[0,1],[0,1],[0,1],[0,1],[0,1],[0,3],[0,13],[0,1],[0,14],[0,3],[0,1]],"terms":["10000","amount","app","arrive","bill","call","choose","confirm","enter","follow","once","online","open","pay","payment","prompt"],"v":1};
