@@ -18,6 +18,7 @@ from kbctl.load import load_kb
 from kbctl.model import Diagnostic, KnowledgeBase
 from kbctl.rules import rule
 from kbctl.session import limit_to_paths
+from kbctl.usage.model import UsageSummary
 
 REVIEW_RULES = ("stale", "expiring")
 
@@ -43,6 +44,7 @@ class HealthReport:
     as_of: dt.date
     entries: int
     findings: list[Finding]
+    usage: UsageSummary | None = None  # set when usage data was given (CONTRACT 7)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
