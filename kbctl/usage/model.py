@@ -25,6 +25,7 @@ class EntryUsage:
 class ContentGap:
     query: str  # normalized as questions are
     count: int  # zero-result searches for it within the window
+    text: str = ""  # the spelling searched most often, for messages
 
 
 @dataclass(frozen=True)
