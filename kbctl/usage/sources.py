@@ -5,7 +5,6 @@ cannot be read, a format kbctl does not read, or a kbctl.yaml path leading outsi
 from __future__ import annotations
 
 import glob
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -40,14 +39,11 @@ def usage_sources(root: Path, configured: tuple[UsagePath, ...], given: list[str
 
 def _matches(base: Path, pattern: str, where: tuple[str, int | None] | None) -> list[Source]:
     names = sorted(glob.glob(pattern, root_dir=base, recursive=True)) if glob.has_magic(pattern) else [pattern]
-    files = [base / name for name in names if not (base / name).is_dir()]
-    if not files or not files[0].exists():
+    files = [name for name in names if not (base / name).is_dir()]
+    if not files or not (base / files[0]).exists():
         _fail(f"usage path {pattern!r} matches no file", where)
-    return [_source(path, _shown(base, path, where), where) for path in files]
-
-
-def _shown(base: Path, path: Path, where) -> str:
-    return os.path.relpath(path, base) if where is not None or not path.is_absolute() else str(path)
+    # Messages name a file as given, or as the glob found it.
+    return [_source(base / name, name, where) for name in files]
 
 
 def _source(path: Path, shown: str, where) -> Source:
