@@ -242,6 +242,14 @@ def renderings(root: Path, channel: Channel):
         render.forget_renderings()
 
 
+def load_checked(root: Path, config: Config, as_of: dt.date) -> KnowledgeBase:
+    """The knowledge base as a build would publish it (validated, git dates attached), with
+    nothing written: what `kbctl mcp` serves. Refused (BuildRefused) on content errors, as a
+    build is."""
+    scan = scan_sources(root, discover(root), BuildEnv(root=root))
+    return _load_and_check(root, config, as_of, scan)[0]
+
+
 def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan):
     """The knowledge base, validated (refused on errors), with git dates attached."""
     from kbctl.checks import run_validate

@@ -27,7 +27,7 @@ app = typer.Typer(
 
 # One module per command family; each adds its commands to `app`.
 COMMAND_MODULES = ("validate_cmd", "rules_cmd", "health_cmd", "build_cmd", "review_cmd",
-                   "authoring_cmd", "owners_cmd", "serve_cmd")
+                   "authoring_cmd", "owners_cmd", "serve_cmd", "mcp_cmd")
 
 
 class State:

@@ -181,3 +181,43 @@ def built_fixture(tmp_path_factory, name: str, as_of: str = "2026-11-22") -> Pat
     result = run_cli("--root", str(kb), "build", "--as-of", as_of, "--out", str(folder))
     assert result.code == 0, result.stdout + result.stderr
     return folder
+
+
+@dataclass
+class ToolAnswer:
+    """One MCP tool call's answer, as the SDK's client received it."""
+
+    is_error: bool
+    structured: dict | None
+    text: str  # the text content, joined
+
+
+def mcp_session(root: Path, channel: str, calls, *, as_of: str = "2026-11-22", between=None) -> list[ToolAnswer]:
+    """Start `kbctl mcp` over stdio with the SDK's own client, make `calls` ((tool, args), in
+    order; `between(i)` runs before call i if given), and stop it."""
+    import anyio
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    params = StdioServerParameters(
+        command=sys.executable, cwd=str(root),
+        args=["-m", "kbctl", "--root", str(root), "mcp", "--channel", channel, "--as-of", as_of],
+        env={**os.environ, "NO_COLOR": "1"})
+    answers: list[ToolAnswer] = []
+
+    async def session() -> None:
+        with anyio.fail_after(90):
+            await calls_over(params)
+
+    async def calls_over(params) -> None:
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+            await client.initialize()
+            for number, (tool, arguments) in enumerate(calls):
+                if between is not None:
+                    await anyio.to_thread.run_sync(between, number)
+                result = await client.call_tool(tool, arguments)
+                text = "".join(getattr(part, "text", "") for part in result.content)
+                answers.append(ToolAnswer(result.is_error, result.structured_content, text))
+
+    anyio.run(session)
+    return answers

@@ -3,10 +3,11 @@ must never reach a channel whose audience is below them — in any byte of any f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from conftest import BASE_CONFIG, entry_text, run_cli, write_kb
+from conftest import BASE_CONFIG, entry_text, mcp_session, run_cli, write_kb
 
 # Every channel kind and format (CONTRACT 8 included: Markdown copies, llms.txt, chunks,
 # Bedrock files, Dialogflow CSV, Azure TSV), so that every file they write is searched.
@@ -183,3 +184,39 @@ def test_an_override_that_prints_every_value_shows_nothing_above_public(themed_o
     page = (themed_out / "zh-CN" / "public-entry" / "index.html").read_text(encoding="utf-8")
     assert "EntryValues(" in page and "Hotline 10000" in page  # the dump did run
     assert leaks(themed_out, INTERNAL + PARTNER + CUSTOMER + IVR_ONLY + UNPUBLISHED) == []
+
+
+# -- kbctl mcp (CONTRACT 9): every answer, error and listing ---------------------------------
+
+ASKED_IDS = ["public-entry", "canary-internal-entry", "customer-entry", "draft-entry", "expired-entry"]
+CANARY_QUERIES = [*INTERNAL, *PARTNER, *CUSTOMER, *IVR_ONLY, *UNPUBLISHED, "公开", "内部流程", "草稿"]
+
+
+def mcp_answers(out: Path, channel: str) -> list[tuple[str, str]]:
+    """(what was asked, the whole answer as text) for every tool over channel's MCP server."""
+    calls = [("search", {"query": query, "limit": 50}) for query in CANARY_QUERIES]
+    calls += [("get_entry", {"id": entry_id}) for entry_id in ASKED_IDS]
+    calls += [("list_categories", {}), ("list_categories", {"locale": "zh-CN"})]
+    answers = mcp_session(out.parent / "kb", channel, calls)
+    return [(json.dumps(args, ensure_ascii=False),
+             answer.text + json.dumps(answer.structured, ensure_ascii=False))
+            for (_, args), answer in zip(calls, answers, strict=True)]
+
+
+def mcp_leaks(out: Path, channel: str, canaries: list[str]) -> list[tuple[str, str]]:
+    """(call, canary) for each canary in an answer; an id the client asked for, echoed in the
+    "not found" error, is the client's own words and no leak."""
+    return sorted((asked, canary) for asked, answer in mcp_answers(out, channel) for canary in canaries
+                  if canary in answer.replace(f"'{json.loads(asked).get('id')}'", "''"))
+
+
+@pytest.mark.parametrize("channel", ["help-center", "faq-bot", "public-rag"])
+def test_public_mcp_servers_answer_nothing_above_public(out, channel):
+    assert mcp_leaks(out, channel, INTERNAL + PARTNER + CUSTOMER + UNPUBLISHED + IVR_ONLY) == []
+
+
+@pytest.mark.parametrize("channel", ["agent-portal", "assistant"])
+def test_internal_mcp_servers_answer_internal_content_but_no_script_draft_or_expired(out, channel):
+    assert mcp_leaks(out, channel, UNPUBLISHED + IVR_ONLY) == []
+    found = {canary for _, canary in mcp_leaks(out, channel, INTERNAL)}
+    assert {"CANARY-BLOCK-INT", "CANARY-ENTRY-TITLE-INT"} <= found

@@ -63,7 +63,7 @@ from kbctl.env import Inputs
 from kbctl.model import Entry, Link
 from kbctl.output import ChannelWriter, Made
 from kbctl.parallel import fork_map
-from kbctl.render import remember, render_entry, take_renderings
+from kbctl.render import Rendered, remember, render_entry, take_renderings
 from kbctl.resources import data_dir
 from kbctl.theme import override_files, theme_of
 from kbctl.timing import stage
@@ -216,6 +216,12 @@ def _keeps(writer: ChannelWriter, plan: PagePlan, known: dict[str, tuple[str, Pr
     return True
 
 
+def render_for_site(ctx, entry: Entry) -> Rendered:
+    """The entry's answer as the channel's pages show it and its search indexes it."""
+    return render_entry(entry, ctx.channel.audience_rank, Resolver(ctx, entry),
+                        {"block_labels": block_labels(entry.locale)})
+
+
 def write_entry(ctx, site: SiteInfo, plan: PagePlan, writer: ChannelWriter) -> tuple[Made, Prepared, list]:
     """Render the entry once for the audience; write its page and weigh its search record.
 
@@ -224,8 +230,7 @@ def write_entry(ctx, site: SiteInfo, plan: PagePlan, writer: ChannelWriter) -> t
     """
     entry = plan.entry
     mine = writer.worker()
-    rendered = render_entry(entry, ctx.channel.audience_rank, Resolver(ctx, entry),
-                            {"block_labels": block_labels(entry.locale)})
+    rendered = render_for_site(ctx, entry)
     values = {**entry_page_frame(site, entry), **answer_values(site.base_url, entry, rendered)}
     mine.output(plan.relpath, plan.inputs, lambda: render_entry_page(site, values), entry.id)
     return mine.made(), prepare_entry(entry, rendered.text, plan.category), take_renderings()

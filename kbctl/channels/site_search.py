@@ -42,8 +42,8 @@ FIELD_WEIGHTS = {"title": 10, "questions": 5, "tags": 5, "summary": 3, "body": 1
 SNIPPET_CHARS = 160
 
 # BMP ranges only, so that Python and JavaScript (UTF-16) agree on characters and on sort order.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(f"([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)|([{_CJK}]+)")
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+TOKEN = re.compile(f"([0-9a-z\u00df-\u00f6\u00f8-\u024f]+)|([{CJK}]+)")
 STOPWORDS = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i", "in", "is", "it", "my", "of", "on", "or", "the", "to", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your"]
 )
@@ -65,7 +65,7 @@ def tokens(text: str) -> list[str]:
     """Index tokens of `text`: Latin/digit words (stemmed, stopwords dropped) and CJK bigrams."""
     out: list[str] = []
     known = _WORDS.get
-    for word, run in _TOKEN.findall(unicodedata.normalize("NFKC", text).lower()):
+    for word, run in TOKEN.findall(unicodedata.normalize("NFKC", text).lower()):
         if word:
             form = known(word)
             if form is None:

@@ -1,0 +1,1 @@
+"""Serving a channel to AI assistants: `kbctl mcp` (CONTRACT 9)."""
