@@ -65,6 +65,7 @@ def count_events(sources: list[Source], start: dt.date, end: dt.date) -> Counts:
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET enable_progress_bar = false")  # a terminal would get it mid-report
         rows = " UNION ALL ".join(_rows(con, source, i) for i, source in enumerate(sources))
         grouped = con.execute(_GROUPED.format(rows=rows), [start, end]).fetchall()
         rejected = _rejected(con, sources)
@@ -75,17 +76,13 @@ def count_events(sources: list[Source], start: dt.date, end: dt.date) -> Counts:
     return _counts(grouped, rejected)
 
 
+# Plain columns only: DuckDB inlines the row expressions (the time parse among them) into
+# every expression that names them, so CASEs over `ok` here would parse each time again;
+# `_counts` sets aside what a group does not need.
 _GROUPED = """
-WITH rows AS ({rows}),
-windowed AS (
-  SELECT ok, CASE WHEN ok THEN event END AS event,
-         CASE WHEN ok AND event <> 'search' THEN entry END AS entry,
-         CASE WHEN ok THEN channel END AS channel,
-         CASE WHEN ok AND event = 'search' AND zero THEN query END AS query
-  FROM rows WHERE NOT ok OR day BETWEEN $1 AND $2
-)
-SELECT ok, event, entry, channel, query, count(*) AS n FROM windowed
-GROUP BY ALL ORDER BY ALL
+SELECT ok, day BETWEEN $1 AND $2 AS inside, event, entry, channel,
+       CASE WHEN zero THEN query END AS query, count(*) AS n
+FROM ({rows}) GROUP BY ALL
 """
 
 
@@ -103,13 +100,11 @@ def _literal(text: str) -> str:
 
 
 def _jsonl_fields(path: str) -> str:
-    # Each line is one text value: no delimiter or quote a JSON line could hold unescaped.
-    lines = (f"read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\x01',"
-             " quote = '', escape = '', auto_detect = false, new_line = '\\n')")
-    paths = ", ".join(f"'$.{name}'" for name in COLUMNS)
-    picked = ", ".join(f"f[{i + 1}] AS {name}" for i, name in enumerate(COLUMNS))
-    return (f"SELECT {picked} FROM (SELECT try(json_extract_string(line, [{paths}])) AS f "
-            f"FROM {lines} WHERE line IS NOT NULL AND trim(line) <> '')")
+    # With ignore_errors a line that is not JSON (or not an object) becomes a row of NULLs,
+    # which `_checked` counts as unreadable; blank lines are no rows at all.
+    columns = ", ".join(f"{name}: 'VARCHAR'" for name in COLUMNS)
+    return (f"SELECT {', '.join(COLUMNS)} FROM read_json({path}, format = 'newline_delimited', "
+            f"ignore_errors = true, columns = {{{columns}}})")
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -189,15 +184,26 @@ def _rejected(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> int:
 
 
 def _counts(grouped: list[tuple], rejected: int) -> Counts:
-    events, gaps, unreadable = [], [], rejected
-    for ok, event, entry, channel, query, n in grouped:
+    events: dict[tuple[str, str | None, str], int] = {}
+    gaps: dict[tuple[str, str], int] = {}
+    unreadable = rejected
+    for ok, inside, event, entry, channel, query, n in grouped:
         if not ok:
             unreadable += n
             continue
-        events.append(EventCount(event, entry, channel, n))
-        if query is not None:
-            gaps.append(QueryCount(query, channel, n))
-    return Counts(tuple(events), tuple(gaps), unreadable)
+        if not inside:
+            continue
+        key = (event, None if event == "search" else entry, channel)
+        events[key] = events.get(key, 0) + n
+        if event == "search" and query is not None:
+            gaps[(query, channel)] = gaps.get((query, channel), 0) + n
+    return Counts(tuple(EventCount(*key, n) for key, n in sorted(events.items(), key=_order)),
+                  tuple(QueryCount(*key, n) for key, n in sorted(gaps.items())), unreadable)
+
+
+def _order(item: tuple[tuple[str, str | None, str], int]) -> tuple[str, str, str]:
+    (event, entry, channel), _ = item
+    return (event, entry or "", channel)
 
 
 def _first_line(exc: Exception) -> str:
