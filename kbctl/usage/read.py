@@ -2,11 +2,12 @@
 so rows never pass through Python; what comes back is one row per (event, entry, channel)
 and per zero-result query spelling, however many millions of events there were.
 
-Every file becomes rows of the same columns (`day`, the event's UTC date; `channel`, `event`,
-`entry`, `query`; `zero`, a search with `results: 0`; `ok`, the line could be read as an
-event). A line that is not an event is counted, never fatal: JSONL lines are read as text and
-parsed with `try`, CSV lines DuckDB cannot split are counted from its rejects table, and a row
-missing what its event needs is `ok = false`.
+Every file becomes rows of the same columns (`moment`, the event's instant in microseconds
+since the epoch, compared with the window's UTC bounds; `channel`, `event`, `entry`, `query`;
+`zero`, a search with `results: 0`; `ok`, the line could be read as an event). A line that is
+not an event is counted, never fatal: a JSONL line that is not a JSON object is a row of NULLs,
+CSV lines DuckDB cannot split are counted from its rejects table, and a row missing what its
+event needs is `ok = false`.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def count_events(sources: list[Source], start: dt.date, end: dt.date) -> Counts:
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET enable_progress_bar = false")  # a terminal would get it mid-report
         rows = " UNION ALL ".join(_rows(con, source, i) for i, source in enumerate(sources))
-        grouped = con.execute(_GROUPED.format(rows=rows), [start, end]).fetchall()
+        grouped = con.execute(_GROUPED.format(rows=rows), _bounds(start, end)).fetchall()
         rejected = _rejected(con, sources)
     except duckdb.Error as exc:
         raise UsageError(f"--usage: cannot read usage data: {_first_line(exc)}") from None
@@ -76,14 +77,27 @@ def count_events(sources: list[Source], start: dt.date, end: dt.date) -> Counts:
     return _counts(grouped, rejected)
 
 
-# Plain columns only: DuckDB inlines the row expressions (the time parse among them) into
-# every expression that names them, so CASEs over `ok` here would parse each time again;
-# `_counts` sets aside what a group does not need.
+def _bounds(start: dt.date, end: dt.date) -> list[int]:
+    """The window as microseconds since the epoch: from start 00:00 UTC to the end of `end`."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    def micros(day: dt.date) -> int:
+        return int((dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - epoch).total_seconds()) * 1_000_000
+
+    return [micros(start), micros(end + dt.timedelta(days=1)) - 1]
+
+
+# Few and plain group columns: DuckDB inlines the row expressions (the time parse among them)
+# into every expression that names them, so each extra CASE over `ok` would parse again, and
+# each extra column costs the hash table time. `name` is the entry, or a zero-result query.
 _GROUPED = """
-SELECT ok, day BETWEEN $1 AND $2 AS inside, event, entry, channel,
-       CASE WHEN zero THEN query END AS query, count(*) AS n
+SELECT CASE WHEN NOT ok THEN 0 WHEN moment BETWEEN $1 AND $2 THEN 1 ELSE 2 END AS state,
+       event, channel,
+       CASE WHEN event = 'search' THEN CASE WHEN zero THEN query END ELSE entry END AS name,
+       count(*) AS n
 FROM ({rows}) GROUP BY ALL
 """
+_UNREADABLE, _INSIDE = 0, 1
 
 
 def _rows(con: duckdb.DuckDBPyConnection, source: Source, index: int) -> str:
@@ -126,14 +140,16 @@ def _csv_fields(path: str, header: list[str], index: int) -> str:
     return f"SELECT {fields} FROM {table}"
 
 
-def _text_day(column: str) -> str:
+def _text_instant(column: str) -> str:
+    # An instant compares with the window's bounds without converting it to a UTC date,
+    # which for every row would cost more than reading it.
     return (f"CASE WHEN regexp_full_match({column}, '{_RFC3339}') "
-            f"THEN CAST(timezone('UTC', TRY_CAST({column} AS TIMESTAMPTZ)) AS DATE) END")
+            f"THEN epoch_us(TRY_CAST({column} AS TIMESTAMPTZ)) END")
 
 
 def _from_text(fields: str) -> str:
-    """Text columns → day, channel, event, entry, query, counted, zero."""
-    return (f"SELECT {_text_day('time')} AS day, channel, event, entry, query, "
+    """Text columns → moment, channel, event, entry, query, counted, zero."""
+    return (f"SELECT {_text_instant('time')} AS moment, channel, event, entry, query, "
             f"regexp_full_match(results, '{_COUNT}') AS counted, results = '0' AS zero "
             f"FROM ({fields})")
 
@@ -151,26 +167,26 @@ def _parquet_fields(con: duckdb.DuckDBPyConnection, path: str) -> str:
         counted, zero = f"regexp_full_match(results, '{_COUNT}')", "results = '0'"
     else:
         counted, zero = "false", "false"
-    return (f"SELECT {_parquet_day(types.get('time'))} AS day, {text}, {counted} AS counted, "
+    return (f"SELECT {_parquet_instant(types.get('time'))} AS moment, {text}, {counted} AS counted, "
             f"{zero} AS zero FROM read_parquet({path})")
 
 
-def _parquet_day(kind: str | None) -> str:
+def _parquet_instant(kind: str | None) -> str:
     if kind == "VARCHAR":
-        return _text_day("time")
-    if kind is not None and kind.startswith("TIMESTAMP WITH TIME ZONE"):
-        return "CAST(timezone('UTC', time) AS DATE)"
-    if kind is not None and (kind.startswith("TIMESTAMP") or kind == "DATE"):
-        return "CAST(time AS DATE)"  # a timestamp without offset is taken as UTC
-    return "CAST(NULL AS DATE)"
+        return _text_instant("time")
+    if kind is not None and kind.startswith("TIMESTAMP"):
+        return "epoch_us(time)"  # a timestamp without offset is taken as UTC
+    if kind == "DATE":
+        return "epoch_us(CAST(time AS TIMESTAMP))"
+    return "CAST(NULL AS BIGINT)"
 
 
 def _checked(fields: str) -> str:
     """What an event needs: a date, a channel, and an entry, or a query with a result count."""
-    ok = ("day IS NOT NULL AND coalesce(channel, '') <> '' AND CASE "
+    ok = ("moment IS NOT NULL AND coalesce(channel, '') <> '' AND CASE "
           "WHEN event = 'search' THEN query IS NOT NULL AND coalesce(counted, false) "
           f"WHEN event IN {_ENTRY_EVENTS} THEN coalesce(entry, '') <> '' ELSE false END")
-    return (f"SELECT day, channel, event, entry, query, coalesce(zero, false) AS zero, "
+    return (f"SELECT moment, channel, event, entry, query, coalesce(zero, false) AS zero, "
             f"coalesce({ok}, false) AS ok FROM ({fields})")
 
 
@@ -187,16 +203,15 @@ def _counts(grouped: list[tuple], rejected: int) -> Counts:
     events: dict[tuple[str, str | None, str], int] = {}
     gaps: dict[tuple[str, str], int] = {}
     unreadable = rejected
-    for ok, inside, event, entry, channel, query, n in grouped:
-        if not ok:
+    for state, event, channel, name, n in grouped:
+        if state == _UNREADABLE:
             unreadable += n
+        if state != _INSIDE:
             continue
-        if not inside:
-            continue
-        key = (event, None if event == "search" else entry, channel)
+        key = (event, None if event == "search" else name, channel)
         events[key] = events.get(key, 0) + n
-        if event == "search" and query is not None:
-            gaps[(query, channel)] = gaps.get((query, channel), 0) + n
+        if event == "search" and name is not None:
+            gaps[(name, channel)] = gaps.get((name, channel), 0) + n
     return Counts(tuple(EventCount(*key, n) for key, n in sorted(events.items(), key=_order)),
                   tuple(QueryCount(*key, n) for key, n in sorted(gaps.items())), unreadable)
 
