@@ -117,6 +117,23 @@ def test_first_commit_follows_renames(kb, tmp_path):
     assert [d["path"] for d in found(data, "unused")] == ["knowledge/old-renamed.md"]
 
 
+def test_first_commit_follows_a_rename_that_also_edits(kb, tmp_path):
+    git(kb, "mv", "knowledge/old.md", "knowledge/moved.md")
+    moved = kb / "knowledge" / "moved.md"
+    moved.write_text(moved.read_text(encoding="utf-8") + "More text.\n", encoding="utf-8")
+    commit_all(kb, "rename and edit", "2026-11-01")
+    data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
+    assert [d["path"] for d in found(data, "unused")] == ["knowledge/moved.md"]
+
+
+def test_without_git_valid_from_alone_decides(kb, tmp_path):
+    import shutil
+
+    shutil.rmtree(kb / ".git")
+    data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
+    assert entries_of(data, "unused") == {"old", "fresh"}  # `later` is valid only from inside
+
+
 def test_an_entry_not_committed_yet_is_not_unused(kb, tmp_path):
     (kb / "knowledge" / "new.md").write_text(entry_text(id="new", title="New", category="billing"), encoding="utf-8")
     data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
