@@ -184,6 +184,9 @@ def test_free_text_in_kbctl_yaml_may_hold_tab_and_newline_only(tmp_path: Path) -
 SCHEMAS = sorted((REPO / "schemas").glob("*.schema.json"))
 # A value each pattern accepts; a pattern without one fails the test below, so none is missed.
 SAMPLES = {
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$":
+        "2026-11-20T08:15:00+08:00",
+    "^[^\\x00-\\x1f\\x7f]+$": "usage/*.jsonl",
     "^[a-z0-9][a-z0-9-]*#(0|[1-9][0-9]*)$": "pay-bill#0",
     "^[^{}\\n\\r]*$": "CNY 25 a day",
     "^[a-z][a-z-]*$": "telephone",

@@ -117,6 +117,23 @@ def test_first_commit_follows_renames(kb, tmp_path):
     assert [d["path"] for d in found(data, "unused")] == ["knowledge/old-renamed.md"]
 
 
+def test_first_commit_follows_a_rename_that_also_edits(kb, tmp_path):
+    git(kb, "mv", "knowledge/old.md", "knowledge/moved.md")
+    moved = kb / "knowledge" / "moved.md"
+    moved.write_text(moved.read_text(encoding="utf-8") + "More text.\n", encoding="utf-8")
+    commit_all(kb, "rename and edit", "2026-11-01")
+    data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
+    assert [d["path"] for d in found(data, "unused")] == ["knowledge/moved.md"]
+
+
+def test_without_git_valid_from_alone_decides(kb, tmp_path):
+    import shutil
+
+    shutil.rmtree(kb / ".git")
+    data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
+    assert entries_of(data, "unused") == {"old", "fresh"}  # `later` is valid only from inside
+
+
 def test_an_entry_not_committed_yet_is_not_unused(kb, tmp_path):
     (kb / "knowledge" / "new.md").write_text(entry_text(id="new", title="New", category="billing"), encoding="utf-8")
     data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
@@ -366,3 +383,60 @@ def test_fail_on_warning_counts_usage_findings(kb, tmp_path):
     path = jsonl(tmp_path / "u.jsonl", [ev("view", "draft")])
     result = run_cli("--root", str(kb), "health", "--as-of", AS_OF, "--usage", str(path), "--fail-on", "warning")
     assert result.code == 1
+
+
+# -- the event schema -----------------------------------------------------------------------
+EVENT_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "usage-event.schema.json"
+CONTRACT_SAMPLES = [
+    {"time": "2026-11-20T08:15:00Z", "channel": "help-center", "event": "view", "entry": "pay-bill-online"},
+    {"time": "2026-11-20T08:16:10Z", "channel": "help-center", "event": "unhelpful", "entry": "pay-bill-online"},
+    {"time": "2026-11-20T08:17:00Z", "channel": "help-center", "event": "search", "query": "携号转网", "results": 0},
+    {"time": "2026-11-20T16:17:00.5+08:00", "channel": "hotline", "event": "serve", "entry": "report-outage"},
+]
+NOT_EVENTS = [
+    {"time": "2026-11-20", "channel": "help-center", "event": "view", "entry": "x"},
+    {"time": "2026-11-20T08:15:00", "channel": "help-center", "event": "view", "entry": "x"},
+    {"time": "2026-11-20T08:15:00Z", "channel": "help-center", "event": "click", "entry": "x"},
+    {"time": "2026-11-20T08:15:00Z", "channel": "help-center", "event": "view"},
+    {"time": "2026-11-20T08:15:00Z", "channel": "help-center", "event": "search", "query": "x"},
+    {"time": "2026-11-20T08:15:00Z", "channel": "help-center", "event": "search", "query": "x", "results": -1},
+    {"time": "2026-11-20T08:15:00Z", "event": "view", "entry": "x"},
+]
+
+
+def _validator():
+    import jsonschema
+
+    schema = json.loads(EVENT_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("sample", CONTRACT_SAMPLES)
+def test_contract_samples_fit_the_event_schema(sample):
+    assert not list(_validator().iter_errors(sample))
+
+
+@pytest.mark.parametrize("sample", NOT_EVENTS)
+def test_the_schema_refuses_what_health_skips(sample, kb, tmp_path):
+    assert list(_validator().iter_errors(sample))
+    data = health_json(kb, jsonl(tmp_path / "u.jsonl", [sample]))
+    assert data["usage"]["events"] == 0 and "1 unreadable line" in found(data, "usage-skipped")[0]["message"]
+
+
+def test_the_example_events_fit_the_schema():
+    validator = _validator()
+    lines = (EVENT_SCHEMA.parent.parent / "examples" / "usage.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 1000
+    for line in lines:
+        assert not list(validator.iter_errors(json.loads(line))), line
+
+
+def test_the_readme_example_shows_every_usage_rule():
+    root = EVENT_SCHEMA.parent.parent
+    result = run_cli("health", "--usage", "examples/usage.jsonl", "--as-of", "2027-02-28",
+                     "--format", "json", cwd=root)
+    rules = {d["rule"] for d in result.json()["diagnostics"]}
+    assert {"unused", "unhelpful", "content-gap", "usage-skipped"} <= rules
+    gaps = [d["message"] for d in result.json()["diagnostics"] if d["rule"] == "content-gap"]
+    assert any("携号转网" in g for g in gaps) and any("5G home router" in g for g in gaps)

@@ -2,11 +2,12 @@
 so rows never pass through Python; what comes back is one row per (event, entry, channel)
 and per zero-result query spelling, however many millions of events there were.
 
-Every file becomes rows of the same columns (`day`, the event's UTC date; `channel`, `event`,
-`entry`, `query`; `zero`, a search with `results: 0`; `ok`, the line could be read as an
-event). A line that is not an event is counted, never fatal: JSONL lines are read as text and
-parsed with `try`, CSV lines DuckDB cannot split are counted from its rejects table, and a row
-missing what its event needs is `ok = false`.
+Every file becomes rows of the same columns (`moment`, the event's instant in microseconds
+since the epoch, compared with the window's UTC bounds; `channel`, `event`, `entry`, `query`;
+`zero`, a search with `results: 0`; `ok`, the line could be read as an event). A line that is
+not an event is counted, never fatal: a JSONL line that is not a JSON object is a row of NULLs,
+CSV lines DuckDB cannot split are counted from its rejects table, and a row missing what its
+event needs is `ok = false`.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def count_events(sources: list[Source], start: dt.date, end: dt.date) -> Counts:
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET enable_progress_bar = false")  # a terminal would get it mid-report
         rows = " UNION ALL ".join(_rows(con, source, i) for i, source in enumerate(sources))
-        grouped = con.execute(_GROUPED.format(rows=rows), [start, end]).fetchall()
+        grouped = con.execute(_GROUPED.format(rows=rows), _bounds(start, end)).fetchall()
         rejected = _rejected(con, sources)
     except duckdb.Error as exc:
         raise UsageError(f"--usage: cannot read usage data: {_first_line(exc)}") from None
@@ -75,18 +77,27 @@ def count_events(sources: list[Source], start: dt.date, end: dt.date) -> Counts:
     return _counts(grouped, rejected)
 
 
+def _bounds(start: dt.date, end: dt.date) -> list[int]:
+    """The window as microseconds since the epoch: from start 00:00 UTC to the end of `end`."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    def micros(day: dt.date) -> int:
+        return int((dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) - epoch).total_seconds()) * 1_000_000
+
+    return [micros(start), micros(end + dt.timedelta(days=1)) - 1]
+
+
+# Few and plain group columns: DuckDB inlines the row expressions (the time parse among them)
+# into every expression that names them, so each extra CASE over `ok` would parse again, and
+# each extra column costs the hash table time. `name` is the entry, or a zero-result query.
 _GROUPED = """
-WITH rows AS ({rows}),
-windowed AS (
-  SELECT ok, CASE WHEN ok THEN event END AS event,
-         CASE WHEN ok AND event <> 'search' THEN entry END AS entry,
-         CASE WHEN ok THEN channel END AS channel,
-         CASE WHEN ok AND event = 'search' AND zero THEN query END AS query
-  FROM rows WHERE NOT ok OR day BETWEEN $1 AND $2
-)
-SELECT ok, event, entry, channel, query, count(*) AS n FROM windowed
-GROUP BY ALL ORDER BY ALL
+SELECT CASE WHEN NOT ok THEN 0 WHEN moment BETWEEN $1 AND $2 THEN 1 ELSE 2 END AS state,
+       event, channel,
+       CASE WHEN event = 'search' THEN CASE WHEN zero THEN query END ELSE entry END AS name,
+       count(*) AS n
+FROM ({rows}) GROUP BY ALL
 """
+_UNREADABLE, _INSIDE = 0, 1
 
 
 def _rows(con: duckdb.DuckDBPyConnection, source: Source, index: int) -> str:
@@ -103,13 +114,11 @@ def _literal(text: str) -> str:
 
 
 def _jsonl_fields(path: str) -> str:
-    # Each line is one text value: no delimiter or quote a JSON line could hold unescaped.
-    lines = (f"read_csv({path}, columns = {{'line': 'VARCHAR'}}, header = false, delim = '\\x01',"
-             " quote = '', escape = '', auto_detect = false, new_line = '\\n')")
-    paths = ", ".join(f"'$.{name}'" for name in COLUMNS)
-    picked = ", ".join(f"f[{i + 1}] AS {name}" for i, name in enumerate(COLUMNS))
-    return (f"SELECT {picked} FROM (SELECT try(json_extract_string(line, [{paths}])) AS f "
-            f"FROM {lines} WHERE line IS NOT NULL AND trim(line) <> '')")
+    # With ignore_errors a line that is not JSON (or not an object) becomes a row of NULLs,
+    # which `_checked` counts as unreadable; blank lines are no rows at all.
+    columns = ", ".join(f"{name}: 'VARCHAR'" for name in COLUMNS)
+    return (f"SELECT {', '.join(COLUMNS)} FROM read_json({path}, format = 'newline_delimited', "
+            f"ignore_errors = true, columns = {{{columns}}})")
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -131,14 +140,16 @@ def _csv_fields(path: str, header: list[str], index: int) -> str:
     return f"SELECT {fields} FROM {table}"
 
 
-def _text_day(column: str) -> str:
+def _text_instant(column: str) -> str:
+    # An instant compares with the window's bounds without converting it to a UTC date,
+    # which for every row would cost more than reading it.
     return (f"CASE WHEN regexp_full_match({column}, '{_RFC3339}') "
-            f"THEN CAST(timezone('UTC', TRY_CAST({column} AS TIMESTAMPTZ)) AS DATE) END")
+            f"THEN epoch_us(TRY_CAST({column} AS TIMESTAMPTZ)) END")
 
 
 def _from_text(fields: str) -> str:
-    """Text columns → day, channel, event, entry, query, counted, zero."""
-    return (f"SELECT {_text_day('time')} AS day, channel, event, entry, query, "
+    """Text columns → moment, channel, event, entry, query, counted, zero."""
+    return (f"SELECT {_text_instant('time')} AS moment, channel, event, entry, query, "
             f"regexp_full_match(results, '{_COUNT}') AS counted, results = '0' AS zero "
             f"FROM ({fields})")
 
@@ -156,26 +167,26 @@ def _parquet_fields(con: duckdb.DuckDBPyConnection, path: str) -> str:
         counted, zero = f"regexp_full_match(results, '{_COUNT}')", "results = '0'"
     else:
         counted, zero = "false", "false"
-    return (f"SELECT {_parquet_day(types.get('time'))} AS day, {text}, {counted} AS counted, "
+    return (f"SELECT {_parquet_instant(types.get('time'))} AS moment, {text}, {counted} AS counted, "
             f"{zero} AS zero FROM read_parquet({path})")
 
 
-def _parquet_day(kind: str | None) -> str:
+def _parquet_instant(kind: str | None) -> str:
     if kind == "VARCHAR":
-        return _text_day("time")
-    if kind is not None and kind.startswith("TIMESTAMP WITH TIME ZONE"):
-        return "CAST(timezone('UTC', time) AS DATE)"
-    if kind is not None and (kind.startswith("TIMESTAMP") or kind == "DATE"):
-        return "CAST(time AS DATE)"  # a timestamp without offset is taken as UTC
-    return "CAST(NULL AS DATE)"
+        return _text_instant("time")
+    if kind is not None and kind.startswith("TIMESTAMP"):
+        return "epoch_us(time)"  # a timestamp without offset is taken as UTC
+    if kind == "DATE":
+        return "epoch_us(CAST(time AS TIMESTAMP))"
+    return "CAST(NULL AS BIGINT)"
 
 
 def _checked(fields: str) -> str:
     """What an event needs: a date, a channel, and an entry, or a query with a result count."""
-    ok = ("day IS NOT NULL AND coalesce(channel, '') <> '' AND CASE "
+    ok = ("moment IS NOT NULL AND coalesce(channel, '') <> '' AND CASE "
           "WHEN event = 'search' THEN query IS NOT NULL AND coalesce(counted, false) "
           f"WHEN event IN {_ENTRY_EVENTS} THEN coalesce(entry, '') <> '' ELSE false END")
-    return (f"SELECT day, channel, event, entry, query, coalesce(zero, false) AS zero, "
+    return (f"SELECT moment, channel, event, entry, query, coalesce(zero, false) AS zero, "
             f"coalesce({ok}, false) AS ok FROM ({fields})")
 
 
@@ -189,15 +200,25 @@ def _rejected(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> int:
 
 
 def _counts(grouped: list[tuple], rejected: int) -> Counts:
-    events, gaps, unreadable = [], [], rejected
-    for ok, event, entry, channel, query, n in grouped:
-        if not ok:
+    events: dict[tuple[str, str | None, str], int] = {}
+    gaps: dict[tuple[str, str], int] = {}
+    unreadable = rejected
+    for state, event, channel, name, n in grouped:
+        if state == _UNREADABLE:
             unreadable += n
+        if state != _INSIDE:
             continue
-        events.append(EventCount(event, entry, channel, n))
-        if query is not None:
-            gaps.append(QueryCount(query, channel, n))
-    return Counts(tuple(events), tuple(gaps), unreadable)
+        key = (event, None if event == "search" else name, channel)
+        events[key] = events.get(key, 0) + n
+        if event == "search" and name is not None:
+            gaps[(name, channel)] = gaps.get((name, channel), 0) + n
+    return Counts(tuple(EventCount(*key, n) for key, n in sorted(events.items(), key=_order)),
+                  tuple(QueryCount(*key, n) for key, n in sorted(gaps.items())), unreadable)
+
+
+def _order(item: tuple[tuple[str, str | None, str], int]) -> tuple[str, str, str]:
+    (event, entry, channel), _ = item
+    return (event, entry or "", channel)
 
 
 def _first_line(exc: Exception) -> str:
