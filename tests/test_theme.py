@@ -251,6 +251,16 @@ def test_a_logo_of_a_type_that_may_run_is_refused(tmp_path):
     assert result.code == 2 and "unsafe-file" in result.stderr and "a logo is one of" in result.stderr
 
 
+@pytest.mark.parametrize("css", ['@import "https://evil.example/x.css";', "body { background: url(https://evil.example/p) }",
+                                 "a { background: url('/etc/passwd') }"])
+def test_a_stylesheet_that_loads_from_elsewhere_is_refused(tmp_path, css):
+    kb = copy_fixture(tmp_path)
+    (kb / "brand" / "brand.css").write_text(css, encoding="utf-8")
+    result = build(kb, tmp_path / "out")
+    assert result.code == 2
+    assert f"kbctl.yaml:{line_of(kb, 'css')}: unsafe-file: channels/help-center/theme/css: brand/brand.css" in result.stderr
+
+
 @pytest.mark.parametrize("key", ["logo", "css"])
 def test_a_symlinked_theme_file_is_refused(tmp_path, key):
     kb = copy_fixture(tmp_path)
