@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING
 
 from kbctl import __version__, cache, cachetrust
 from kbctl.config import CONFIG_NAME, Channel, Config
-from kbctl.env import BuildEnv, ChannelRecord, Inputs, SourceRecord
+from kbctl.env import BuildEnv, ChannelRecord, Inputs, OutputRecord, SourceRecord
 from kbctl.errors import BuildRefused, UsageError
 from kbctl.facts import facts_digest
 from kbctl.load.discover import Found, discover
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
-from kbctl.output import ChannelWriter, OutputSnapshot, discard, staging_folder, swap_in
+from kbctl.output import ChannelWriter, discard, output_digest, staging_folder, swap_in
 from kbctl.publish import carried
 from kbctl.resources import data_dir
 from kbctl.theme import theme_digest, theme_of
@@ -109,7 +109,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         head = git_head(root)
     worlds = {c.name: channel_world(config, c, as_of, out) for c in channels}
     facts = facts_digest(set(config.facts), config.facts)
-    snapshots = {c.name: snapshot_digest(out / c.name) for c in channels}
+    with stage("output check"):
+        snapshots = {c.name: output_digest(out / c.name) for c in channels}
     quiet = (not scan.changed and head == env.git_head and facts == env.facts
              and linked_stats(root, env.linked_files) == env.linked_files)
     stale = [c for c in channels if not (quiet and _intact(env, c, worlds, snapshots))]
@@ -127,9 +128,9 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     writers: list[tuple[Channel, ChannelWriter]] = []
     try:
         for channel in stale:
-            record = env.channels.get(channel.name) if _intact(env, channel, worlds, snapshots) else None
+            previous = env.outputs(channel.name) if _intact(env, channel, worlds, snapshots) else None
             with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-                writer = make_channel(kb, channel, as_of, out, record)
+                writer = make_channel(kb, channel, as_of, out, previous)
             writers.append((channel, writer))
             result.channels[channel.name] = _report(writer, env.channels.get(channel.name), worlds[channel.name],
                                                     snapshots[channel.name])
@@ -141,8 +142,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     with stage("write"):
         for channel, writer in writers:
             _put_in_place(kb.root, writer, out / channel.name)
-            env.channels[channel.name] = ChannelRecord(worlds[channel.name], snapshot_digest(out / channel.name),
-                                                       writer.records())
+            env.record_channel(channel.name, worlds[channel.name], output_digest(out / channel.name),
+                               writer.records())
     env.sources, env.git_head, env.facts = scan.sources, head, facts
     env.linked_files = linked_stats(root, {path: None for path in linked_files(kb)})
     with stage("environment save"):
@@ -152,13 +153,13 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
 
 
 def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
-                 record: ChannelRecord | None) -> ChannelWriter:
+                 previous: dict[str, OutputRecord] | None) -> ChannelWriter:
     """The channel's files through a writer: in place over the output the last build left
-    (`record`: its files and their inputs), or fresh into a staging folder."""
+    (`previous`: its files and the inputs each was made from), or fresh into a staging folder."""
     from kbctl.channels import kinds
 
-    if record is not None:
-        writer = ChannelWriter(out / channel.name, record.outputs)
+    if previous is not None:
+        writer = ChannelWriter(out / channel.name, previous)
     else:
         try:
             writer = ChannelWriter(staging_folder(out, channel.name))
@@ -367,11 +368,6 @@ def channel_world(config: Config, channel: Channel, as_of: dt.date, out: Path) -
         world["theme"] = theme_digest(config.path.parent, theme, config.locales, config.default_locale,
                                       config.facts)
     return world
-
-
-def snapshot_digest(folder: Path) -> str | None:
-    snapshot = OutputSnapshot.take(folder)
-    return snapshot.digest() if snapshot else None
 
 
 def git_head(root: Path) -> str:

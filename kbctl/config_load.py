@@ -23,6 +23,7 @@ from kbctl.load.fastschema import SchemaCheck
 from kbctl.load.schemawords import describe
 from kbctl.resources import load_schema
 from kbctl.theme import check_theme_files
+from kbctl.usage.settings import escapes_root
 from kbctl.yamlutil import CONFIG, BadYaml, line_of_path, load_roundtrip, to_plain
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def _build(path: Path, data: dict, tree: Any) -> Config:
         lines[f"owners/{key}"] = line_of_path(tree, ["owners", key]) or 1
     for key in data.get("facts") or {}:
         lines[f"facts/{key}"] = line_of_path(tree, ["facts", key]) or 1
+    _usage_lines(data, tree, lines)
     speech = {"zh": {"chars_per_second": 4.0}, "en": {"words_per_minute": 150.0}}
     return Config(
         path=path,
@@ -128,6 +130,14 @@ def _build(path: Path, data: dict, tree: Any) -> Config:
         raw=data,
         lines=lines,
     )
+
+
+def _usage_lines(data: dict, tree: Any, lines: dict) -> None:
+    if "usage" not in data:
+        return
+    lines["usage"] = line_of_path(tree, ["usage"]) or 1
+    for i, _ in enumerate((data["usage"] or {}).get("paths") or []):
+        lines[f"usage/paths/{i}"] = line_of_path(tree, ["usage", "paths", i]) or lines["usage"]
 
 
 def _node(spec: dict, parent: str, where: list, tree: Any, lines: dict) -> TaxonomyNode:
@@ -173,6 +183,11 @@ def _check_consistency(config: Config, tree: Any) -> None:
             raise UsageError(f"fact {fact.name!r}: locale {locale!r} is not in locales",
                              path=CONFIG_NAME, line=fact.line)
     check_theme_files(path_root(config), config.channels, lambda where: line_of_path(tree, where))
+    for path in config.usage.paths:
+        if escapes_root(path.pattern):
+            raise UsageError(f"usage path {path.pattern!r} is outside the knowledge base "
+                             "(kbctl.yaml names files under its root; give others with --usage)",
+                             path=CONFIG_NAME, line=path.line)
     for channel in config.channels.values():
         site = channel.options.get("site")
         if site is not None and (site not in config.channels or config.channels[site].kind != "site"):

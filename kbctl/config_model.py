@@ -14,6 +14,7 @@ from typing import Any
 
 from kbctl.facts import Fact, facts_from_config
 from kbctl.model import VISIBILITY_RANK
+from kbctl.usage.settings import UsageSettings, usage_settings
 
 CONFIG_NAME = "kbctl.yaml"
 _INTERVAL = re.compile(r"^([1-9][0-9]*)([dwmy])$")
@@ -113,6 +114,11 @@ class Config:
     def facts(self) -> dict[str, Fact]:
         """`facts:`, by name (CONTRACT section 6)."""
         return facts_from_config(self.raw.get("facts") or {}, self.lines)
+
+    @cached_property
+    def usage(self) -> UsageSettings:
+        """`usage:`, the usage data and the thresholds of its rules (CONTRACT section 7)."""
+        return usage_settings(self.raw.get("usage"), self.lines, parse_interval)
 
     def channel_base_url(self, channel: Channel) -> str | None:
         url = channel.options.get("base_url") or self.base_url

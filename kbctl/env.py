@@ -7,20 +7,24 @@ output file was made from, recorded while it was made (kbctl/output.py `ChannelW
 file whose inputs are those recorded, in an output folder exactly as that build left it, is
 kept as it is; any other is made again, by the same functions a cold build uses.
 
-Stored as JSON in `.kbctl/env.json`, sealed like every cache file (kbctl/cachetrust.py): one
-that a commit planted, or that another kbctl version or code wrote, is an empty environment,
-so a cold build. Nothing here is ever code.
+Stored as JSON, sealed like every cache file (kbctl/cachetrust.py): `.kbctl/env.json` holds
+what every build reads (the sources, the channel-wide inputs), `.kbctl/env-<channel>.json` a
+channel's output records, read only when that channel is looked into (the head names each
+one by its digest, so records of another build are never taken). One that a commit planted, or
+that another kbctl version or code wrote, is an empty environment, so a cold build. Nothing
+here is ever code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbctl import cachetrust
 
-ENV_VERSION = 2
+ENV_VERSION = 3
 FILE_NAME = "env.json"
 ROLE = "env"
 
@@ -49,13 +53,14 @@ class ChannelRecord:
 
     world: Inputs  # what every file of the channel depends on (kbctl, config, date, folder)
     snapshot: str | None  # the output folder's digest after the build (kbctl/output.py)
-    outputs: dict[str, OutputRecord] = field(default_factory=dict)
+    outputs_digest: str = ""  # sha256 of its output records' file
 
 
 @dataclass
 class BuildEnv:
     """What the next build needs to know of the last one. `key`: kbctl's code and version,
-    which an environment must have been written by to be used."""
+    which an environment must have been written by to be used; `root`: the KB it was read from
+    (a channel's output records are read from there when first asked for)."""
 
     key: str = ""
     sources: dict[str, SourceRecord] = field(default_factory=dict)
@@ -63,6 +68,31 @@ class BuildEnv:
     git_head: str = ""
     facts: str = ""  # digest of kbctl.yaml's facts: a change is looked into entry by entry
     channels: dict[str, ChannelRecord] = field(default_factory=dict)
+    root: Path | None = None
+    _outputs: dict[str, dict[str, OutputRecord]] = field(default_factory=dict)  # read or made
+    _unsaved: set[str] = field(default_factory=set)
+
+    def outputs(self, name: str) -> dict[str, OutputRecord] | None:
+        """Channel `name`'s output records from its last build, or None (none, unreadable, or
+        not those of the build the head describes)."""
+        if name not in self._outputs:
+            record = self.channels.get(name)
+            data = None if record is None or self.root is None else \
+                cachetrust.read_sealed(self.root, _channel_file(name), ROLE)
+            if data is None or record is None or hashlib.sha256(data).hexdigest() != record.outputs_digest:
+                return None
+            try:
+                self._outputs[name] = _outputs_from_data(json.loads(data))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return None
+        return self._outputs[name]
+
+    def record_channel(self, name: str, world: Inputs, snapshot: str | None,
+                       outputs: dict[str, OutputRecord]) -> None:
+        """What a build of channel `name` left: saved with the environment."""
+        self.channels[name] = ChannelRecord(world, snapshot)
+        self._outputs[name] = outputs
+        self._unsaved.add(name)
 
     # -- storage ---------------------------------------------------------------------------------
     @classmethod
@@ -70,18 +100,33 @@ class BuildEnv:
         """The last build's environment, or an empty one (none, unsealed, another key)."""
         data = cachetrust.read_sealed(root, FILE_NAME, ROLE)
         if data is None:
-            return cls(key)
+            return cls(key, root=root)
         try:
             env = from_data(json.loads(data))
         except (ValueError, TypeError, KeyError, AttributeError):
-            return cls(key)
-        return env if env.key == key else cls(key)
+            return cls(key, root=root)
+        env.root = root
+        return env if env.key == key else cls(key, root=root)
 
     def save(self, root: Path) -> None:
-        """Write atomically; an environment that cannot be written only means a cold build."""
-        if cachetrust.usable(root):
-            data = json.dumps(to_data(self), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            cachetrust.write_sealed(root, FILE_NAME, ROLE, data)
+        """Write atomically, each channel's records before the head that names them; an
+        environment that cannot be written only means a cold build."""
+        if not cachetrust.usable(root):
+            return
+        for name in sorted(self._unsaved):
+            data = _json_bytes(_outputs_to_data(self._outputs[name]))
+            cachetrust.write_sealed(root, _channel_file(name), ROLE, data)
+            self.channels[name].outputs_digest = hashlib.sha256(data).hexdigest()
+        self._unsaved.clear()
+        cachetrust.write_sealed(root, FILE_NAME, ROLE, _json_bytes(to_data(self)))
+
+
+def _channel_file(name: str) -> str:
+    return f"env-{name}.json"
+
+
+def _json_bytes(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # -- JSON shape: compact lists, so that 10,000 pages' records stay small and quick to read ------
@@ -94,8 +139,7 @@ def to_data(env: BuildEnv) -> dict:
         "linked_files": {path: list(stat) if stat else None for path, stat in env.linked_files.items()},
         "git_head": env.git_head,
         "facts": env.facts,
-        "channels": {name: {"world": c.world, "snapshot": c.snapshot,
-                            "outputs": {relpath: [o.sha, o.inputs] for relpath, o in c.outputs.items()}}
+        "channels": {name: {"world": c.world, "snapshot": c.snapshot, "outputs": c.outputs_digest}
                      for name, c in env.channels.items()},
     }
 
@@ -109,11 +153,17 @@ def from_data(data: dict) -> BuildEnv:
         linked_files={path: _stat(stat) for path, stat in data["linked_files"].items()},
         git_head=str(data["git_head"]),
         facts=str(data["facts"]),
-        channels={name: ChannelRecord(dict(c["world"]), c["snapshot"],
-                                      {relpath: OutputRecord(sha, inputs) for relpath, (sha, inputs)
-                                       in c["outputs"].items()})
+        channels={name: ChannelRecord(dict(c["world"]), c["snapshot"], str(c["outputs"]))
                   for name, c in data["channels"].items()},
     )
+
+
+def _outputs_to_data(outputs: dict[str, OutputRecord]) -> dict:
+    return {relpath: [o.sha, o.inputs] for relpath, o in outputs.items()}
+
+
+def _outputs_from_data(data: dict) -> dict[str, OutputRecord]:
+    return {relpath: OutputRecord(sha, inputs) for relpath, (sha, inputs) in data.items()}
 
 
 def _stat(value) -> tuple[int, int, int] | None:

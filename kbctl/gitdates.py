@@ -37,9 +37,14 @@ class GitDates:
     dates: dict[str, dt.date] = field(default_factory=dict)
     usable: bool = True
     reason: str | None = None  # why git dates are not used, for the `git-dates` note
+    first: dict[str, dt.date] = field(default_factory=dict)  # first commit, through renames
 
     def get(self, path: str) -> dt.date | None:
         return self.dates.get(path)
+
+    def first_committed(self, path: str) -> dt.date | None:
+        """When the file (under any of its earlier names) was first committed (CONTRACT 7)."""
+        return self.first.get(path)
 
 
 class _GitFailed(Exception):
@@ -57,7 +62,8 @@ def last_verified_dates(root: Path) -> GitDates:
         output = _log(root, limit_to_folder=bool(prefix))
     except _GitFailed as exc:
         return GitDates(usable=False, reason=str(exc))
-    return GitDates(dates=_relative_to(dates_from_log(output), prefix))
+    walk = walk_log(output)
+    return GitDates(dates=_relative_to(walk.dates, prefix), first=_relative_to(walk.first, prefix))
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -133,6 +139,10 @@ def _relative_to(dates: dict[str, dt.date], prefix: str) -> dict[str, dt.date]:
 
 
 def dates_from_log(output: bytes) -> dict[str, dt.date]:
+    return walk_log(output).dates
+
+
+def walk_log(output: bytes) -> _HistoryWalk:
     """Walk `git log -z --name-status --format=%x01%ct` output, newest commit first."""
     walk = _HistoryWalk()
     tokens = output.split(b"\0")
@@ -149,7 +159,7 @@ def dates_from_log(output: bytes) -> dict[str, dt.date]:
             index += paths
             walk.change(token.decode("ascii", "replace"), names)
     walk.finish_commit()
-    return walk.dates
+    return walk
 
 
 def _utc_date(timestamp: bytes) -> dt.date:
@@ -168,6 +178,7 @@ class _HistoryWalk:
 
     def __init__(self) -> None:
         self.dates: dict[str, dt.date] = {}
+        self.first: dict[str, dt.date] = {}  # overwritten by each older commit: the oldest stays
         self.names: dict[str, str | None] = {}
         self.date: dt.date | None = None
         self._after: list[str] = []  # names that this commit settles
@@ -184,12 +195,16 @@ class _HistoryWalk:
         new = paths[-1]
         target = self.names.get(new, new)
         self._after.append(new)
+        if target is not None:
+            self.first[target] = self.date
         if kind == "R" and len(paths) == 2:
+            # The older name's history is the file's: it was first committed there. Its
+            # changes cannot date the last verification when this rename changed content,
+            # since that date is set below, before any older commit is read.
+            self._before.append((paths[0], target))
             # R100 is the same content under a new name: its date lies further back.
             if status == "R100":
-                self._before.append((paths[0], target))
                 return
-            self._before.append((paths[0], None))
         if target is not None and target not in self.dates:
             self.dates[target] = self.date
 

@@ -120,6 +120,22 @@ _TABLE = [
          "Customers in one language get an older answer than in the other."),
     Rule("fact-unused", "KB109", "health", I, "A fact in kbctl.yaml is used by no entry.",
          "A fact nobody uses is a number nobody checks; remove it or use it where it is stated."),
+    Rule("unused", "KB110", "health", W,
+         "A published entry, first committed (or valid from) before the usage window began, "
+         "has no `view` or `serve` event in any channel within the window.",
+         "An answer nobody reads still costs reviews; archive it, or find out why nobody reaches it."),
+    Rule("unhelpful", "KB111", "health", W,
+         "At least `min_votes` helpful and unhelpful votes in the usage window, and the helpful "
+         "share below `helpful_below`.",
+         "Readers are telling the owner the answer does not answer their question."),
+    Rule("content-gap", "KB112", "health", I,
+         "A search (normalized as questions are) found no result at least `gap_min` times in "
+         "the usage window.",
+         "Customers keep asking something the knowledge base does not answer yet."),
+    Rule("usage-skipped", "KB113", "health", I,
+         "Usage events for unknown entries or channels, and lines that cannot be read, were "
+         "skipped (counted in one note).",
+         "The usage rules rest on the events counted; many skipped ones mean a broken feed."),
 ]
 
 RULES: dict[str, Rule] = {rule.name: rule for rule in _TABLE}

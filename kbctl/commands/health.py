@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kbctl.checks.lifecycle import due_date, run_health
+from kbctl.checks.usage import run_usage
 from kbctl.config import Config
 from kbctl.errors import UsageError
 from kbctl.gitdates import GitDates, last_verified_dates
@@ -18,8 +19,11 @@ from kbctl.load import load_kb
 from kbctl.model import Diagnostic, KnowledgeBase
 from kbctl.rules import rule
 from kbctl.session import limit_to_paths
+from kbctl.usage.load import read_usage
+from kbctl.usage.model import UsageSummary
 
 REVIEW_RULES = ("stale", "expiring")
+NOTES = ("git-dates", "cache-ignored", "usage-skipped")  # what every finding rests on
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class HealthReport:
     as_of: dt.date
     entries: int
     findings: list[Finding]
+    usage: UsageSummary | None = None  # set when usage data was given (CONTRACT 7)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -50,11 +55,15 @@ class HealthReport:
 
 
 def health(root: Path, config: Config, as_of: dt.date, *,
-           owners: list[str] | None = None, paths: list[Path] | None = None) -> HealthReport:
+           owners: list[str] | None = None, paths: list[Path] | None = None,
+           usage_paths: list[str] | None = None) -> HealthReport:
     kb = load_kb(root, config)
     _check_owner_names(kb, owners or [])
+    usage = read_usage(root, kb, as_of, usage_paths or [])
     git = last_verified_dates(root)
     diagnostics = run_health(_dated(kb, git), as_of)
+    if usage is not None:
+        diagnostics += run_usage(kb, usage, git)
     diagnostics[:0] = [d for d in kb.diagnostics if d.rule == "cache-ignored"]
     if not git.usable:
         diagnostics.insert(0, rule("git-dates").diag(
@@ -64,8 +73,8 @@ def health(root: Path, config: Config, as_of: dt.date, *,
     findings = [_attribute(kb, d, as_of) for d in diagnostics]
     if owners:
         # The git and cache notes stay: they say what every finding rests on.
-        findings = [f for f in findings if f.owner in owners or f.diagnostic.rule in ("git-dates", "cache-ignored")]
-    return HealthReport(config, as_of, len(kb.entries), findings)
+        findings = [f for f in findings if f.owner in owners or f.diagnostic.rule in NOTES]
+    return HealthReport(config, as_of, len(kb.entries), findings, usage)
 
 
 def _dated(kb: KnowledgeBase, git: GitDates) -> KnowledgeBase:

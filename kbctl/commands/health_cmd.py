@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         fmt: FormatWithMarkdown = FmtMd.text,
         owner: Annotated[list[str] | None, typer.Option("--owner", metavar="NAME", help="Only findings on entries of this owner (repeatable).")] = None,
         fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 on findings of this severity or worse.")] = FailOn.error,
+        usage: Annotated[list[str] | None, typer.Option("--usage", metavar="PATH", help="Usage events: a .jsonl, .csv or .parquet file or a glob (repeatable; adds to usage.paths).")] = None,
     ) -> int:
         """Lifecycle checks: stale, expiring, expired, orphan, … grouped by owner."""
         import sys
@@ -38,11 +39,14 @@ def register(app: typer.Typer) -> None:
         from kbctl.session import open_config, parse_as_of
 
         root, config = open_config(STATE.root)
-        report = run(root, config, parse_as_of(as_of), owners=owner or [], paths=paths or [])
+        report = run(root, config, parse_as_of(as_of), owners=owner or [], paths=paths or [],
+                     usage_paths=usage or [])
         if fmt is FmtMd.text:
             health_report.write_text(report, sys.stdout)
         elif fmt is FmtMd.markdown:
             health_report.write_markdown(report, sys.stdout)
+        elif fmt is FmtMd.json and report.usage is not None:
+            health_report.write_json(report, sys.stdout)
         else:
             emit(report.diagnostics, fmt.value, report.entries, sys.stdout)
         return exit_code(report, fail_on.value)

@@ -14,7 +14,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from kbctl.report import Summary
+from kbctl.report import Summary, json_format
 from kbctl.report.markdown import cell, code
 from kbctl.report.text import STYLE, summary_line, visible
 
@@ -159,3 +159,21 @@ def _table(findings) -> list[str]:
             f"{code(diag.rule)} | {finding.due or ''} | {overdue} | {cell(diag.message)} |")
     return rows
 
+
+
+# -- json ----------------------------------------------------------------------------------
+def write_json(report, out: TextIO) -> None:
+    """CONTRACT 3.1's diagnostics and summary, and with usage data its counts (CONTRACT 7)."""
+    data = json_format.payload(report.diagnostics, _summary(report))
+    if report.usage is not None:
+        data["usage"] = usage_json(report.usage)
+    json_format.dump(data, out)
+
+
+def usage_json(usage) -> dict:
+    return {
+        "events": usage.events,
+        "entries": {entry_id: {"views": counts.views, "helpful": counts.helpful,
+                               "unhelpful": counts.unhelpful, "serves": counts.serves}
+                    for entry_id, counts in sorted(usage.entries.items())},
+    }
