@@ -172,6 +172,16 @@ def _check_attribute(name: str, value: str) -> None:
     _check_css(value)
 
 
+def css_problem(text: str) -> str | None:
+    """Why a stylesheet may not be published: an `@import` or a `url()` that is not a
+    fragment (a theme's CSS is copied alone, so anything else would load from elsewhere)."""
+    try:
+        _check_css(text)
+    except _Unsafe as unsafe:
+        return f"a stylesheet with {unsafe} is never published"
+    return None
+
+
 def _check_css(text: str) -> None:
     """Styles may only point inside the file (`url(#gradient)`); `@import` loads more CSS."""
     if "@import" in text.lower():

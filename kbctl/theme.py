@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kbctl.assets import svg_problem, what_is_there
+from kbctl.assets import css_problem, svg_problem, what_is_there
 from kbctl.errors import UsageError
 from kbctl.facts import ANY_LOCALE, Fact, fill_plain
 
@@ -114,6 +114,13 @@ def file_problem(root: Path, key: str, kb_path: str) -> tuple[str, str] | None:
         return "unsafe-file", f"{kb_path}: a {key} is one of {', '.join(sorted(allowed))}"
     if suffix == "svg":
         problem = svg_problem(root / kb_path)
+        if problem:
+            return "unsafe-file", f"{kb_path}: {problem}"
+    if suffix == "css":
+        try:
+            problem = css_problem((root / kb_path).read_bytes().decode("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return "unreadable", f"{kb_path}: not a readable UTF-8 file"
         if problem:
             return "unsafe-file", f"{kb_path}: {problem}"
     return None

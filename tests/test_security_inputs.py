@@ -201,6 +201,10 @@ SAMPLES = {
     "^[a-z][a-z0-9-]*$": "broken-link",
     "^KB[0-9]{3}$": "KB001",
     "^(?!\\.)[^/\\\\\\x00-\\x1f\\x7f-\\x9f]+(/(?!\\.)[^/\\\\\\x00-\\x1f\\x7f-\\x9f]+)*$": "assets/img",
+    "^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$": "#c8102e",  # theme colours (CONTRACT 10)
+    "^[^\\x00-\\x1f\\x7f-\\x9f]*$": "assets/logo.svg",
+    "^[^\\n]*$": "Hotline {{ hotline }}",
+    "^(https?://[^\\s]+|mailto:[^\\s]+|tel:[0-9+*#-]+)$": "tel:10000",
 }
 UNANCHORED = {"\\S", "^https?://"}  # match anywhere after their start: a newline may follow
 

@@ -251,6 +251,16 @@ def test_a_logo_of_a_type_that_may_run_is_refused(tmp_path):
     assert result.code == 2 and "unsafe-file" in result.stderr and "a logo is one of" in result.stderr
 
 
+@pytest.mark.parametrize("css", ['@import "https://evil.example/x.css";', "body { background: url(https://evil.example/p) }",
+                                 "a { background: url('/etc/passwd') }"])
+def test_a_stylesheet_that_loads_from_elsewhere_is_refused(tmp_path, css):
+    kb = copy_fixture(tmp_path)
+    (kb / "brand" / "brand.css").write_text(css, encoding="utf-8")
+    result = build(kb, tmp_path / "out")
+    assert result.code == 2
+    assert f"kbctl.yaml:{line_of(kb, 'css')}: unsafe-file: channels/help-center/theme/css: brand/brand.css" in result.stderr
+
+
 @pytest.mark.parametrize("key", ["logo", "css"])
 def test_a_symlinked_theme_file_is_refused(tmp_path, key):
     kb = copy_fixture(tmp_path)
@@ -331,3 +341,18 @@ def test_a_fact_used_only_in_the_theme_counts_as_used(tmp_path):
         entry.write_text(entry.read_text(encoding="utf-8").replace("{{ hotline }}", "10000"), encoding="utf-8")
     result = run_cli("--root", str(kb), "health", "--as-of", AS_OF, "--format", "json")
     assert "fact-unused" not in {d["rule"] for d in result.json()["diagnostics"]}, result.stdout
+
+
+def test_a_failing_override_in_forked_workers_refuses_the_build_the_same_way(tmp_path):
+    kb = copy_fixture(tmp_path)
+    for number in range(320):  # above the count where pages render in forked workers
+        (kb / "knowledge" / "billing" / f"e-{number}.md").write_text(
+            f"---\nid: e-{number}\ntitle: 条目 {number}\ntype: faq\nstatus: published\nowner: billing-team\n"
+            f"category: billing\nlast_reviewed: 2026-10-01\n---\n\n答案 {number}。\n", encoding="utf-8")
+    (kb / "brand" / "templates" / "entry.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}\n{{ nope }}\n{% endblock %}\n', encoding="utf-8")
+    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(tmp_path / "out"),
+                     env={"KBCTL_WORKERS": "2"})
+    assert result.code == 1 and result.stdout == ""
+    assert result.stderr == f"kbctl: error: {OVERRIDE}:3: undefined: 'nope' is undefined\n"
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

@@ -40,7 +40,8 @@ def register(app: typer.Typer) -> None:
         try:
             result = run_build(root, config, date, target, channel, progress=_progress(console))
         except BuildRefused as refused:
-            emit(refused.diagnostics, "text", refused.entries, sys.stdout)
+            if refused.diagnostics or refused.entries:  # a failing template has no findings to list
+                emit(refused.diagnostics, "text", refused.entries, sys.stdout)
             raise
         warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
         for name in result.unchanged:
