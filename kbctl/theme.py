@@ -183,6 +183,15 @@ def override_files(root: Path, folder: str) -> dict[str, Path]:
             if name.endswith(TEMPLATE_SUFFIX) and not name.startswith(".")}
 
 
+def theme_paths(root: Path, theme: Theme | None) -> list[Path]:
+    """The files a theme reads, for `kbctl serve` to watch: its logo, favicon, stylesheet
+    and override templates."""
+    if theme is None:
+        return []
+    paths = [root / kb_path for kb_path in theme.files().values()]
+    return paths + (list(override_files(root, theme.templates).values()) if theme.templates else [])
+
+
 def theme_digest(root: Path, theme: Theme | None, locales: tuple[str, ...], default_locale: str,
                  facts: Mapping[str, Fact]) -> str:
     """Every input the theme brings to every page of the channel: the files' bytes, the

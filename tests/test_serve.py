@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -140,3 +141,21 @@ def test_ctrl_c_exits_cleanly(kb: Path) -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "stopped" in out
+
+
+def test_a_saved_theme_file_is_served_rebuilt(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "theme-kb", kb,
+                    ignore=shutil.ignore_patterns(".kbctl"))
+    srv = Server(kb, load_config(kb).channels["help-center"], port=0, log=lambda _: None)
+    srv.start()
+    try:
+        assert not srv.rebuild_if_changed()
+        css = kb / "brand" / "brand.css"
+        css.write_text(css.read_text(encoding="utf-8") + "\n.saved-in-serve { color: #000; }\n",
+                       encoding="utf-8")
+        assert srv.rebuild_if_changed()
+        served = [p.read_text(encoding="utf-8") for p in (srv.folder / "assets" / "theme").glob("theme.*.css")]
+        assert any(".saved-in-serve" in text for text in served)
+    finally:
+        srv.stop()

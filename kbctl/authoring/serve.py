@@ -21,6 +21,7 @@ from kbctl import cachetrust
 from kbctl.config import CONFIG_NAME, Channel, Config, load_config
 from kbctl.errors import BuildRefused, KbctlError, UsageError
 from kbctl.load.discover import KNOWLEDGE_DIR, discover
+from kbctl.theme import theme_of, theme_paths
 
 SERVE_DIR = Path(".kbctl") / "serve"  # under the KB root: a cache, safe to delete
 Snapshot = dict[str, tuple[int, int]]
@@ -123,9 +124,18 @@ class Server:
             raise UsageError(f"cannot listen on {self._host}:{self._port}: {exc.strerror or exc}"
                              " (try another --port)") from None
         self._httpd.daemon_threads = True
-        self._snapshot = snapshot(self.root)
+        self._snapshot = self._snapshot_now()
         self.rebuild()
         threading.Thread(target=self._httpd.serve_forever, name="kbctl-serve", daemon=True).start()
+
+    def _snapshot_now(self) -> Snapshot:
+        """The watched files' stats: the KB's, and the files the channel's theme reads (as
+        kbctl.yaml names them now, so a new logo path is watched from the save naming it)."""
+        try:
+            channel = load_config(self.root).channels.get(self.channel.name, self.channel)
+        except KbctlError:
+            channel = self.channel  # a half-typed kbctl.yaml: its own stat triggers the rebuild
+        return snapshot(self.root, tuple(theme_paths(self.root, theme_of(channel.options))))
 
     def stop(self) -> None:
         if self._httpd is not None:
@@ -141,7 +151,7 @@ class Server:
 
     def rebuild_if_changed(self) -> bool:
         """Rebuild when a watched file was added, removed or saved; True if it was rebuilt."""
-        current = snapshot(self.root)
+        current = self._snapshot_now()
         if current == self._snapshot:
             return False
         # Taken before building: a save during the build is seen by the next poll.
@@ -239,14 +249,14 @@ def _named_host(host: str) -> str:
     return name
 
 
-def snapshot(root: Path) -> Snapshot:
-    """Modification time and size of kbctl.yaml and every file under knowledge/.
+def snapshot(root: Path, also: tuple[Path, ...] = ()) -> Snapshot:
+    """Modification time and size of kbctl.yaml, every file under knowledge/ and `also`.
 
     Hidden files and editor backups (`.x.swp`, `x~`) are skipped: editors write them on
     every keystroke, and they are no part of the knowledge base.
     """
     found: Snapshot = {}
-    for path in _watched(root):
+    for path in (*_watched(root), *also):
         try:
             stat = path.stat()
         except OSError:
