@@ -28,8 +28,7 @@ def usage_sources(root: Path, configured: tuple[UsagePath, ...], given: list[str
     command line's (relative to the current folder, anywhere); each file once."""
     found: dict[Path, Source] = {}
     for item in configured:
-        for source in _matches(root, item.pattern, where=(CONFIG_NAME, item.line)):
-            _inside(root, source, item)
+        for source in _matches(root, item.pattern, where=(CONFIG_NAME, item.line), inside=root):
             found.setdefault(source.path.resolve(), source)
     for pattern in given:
         for source in _matches(Path.cwd(), pattern, where=None):
@@ -37,11 +36,17 @@ def usage_sources(root: Path, configured: tuple[UsagePath, ...], given: list[str
     return list(found.values())
 
 
-def _matches(base: Path, pattern: str, where: tuple[str, int | None] | None) -> list[Source]:
+def _matches(base: Path, pattern: str, where: tuple[str, int | None] | None,
+             inside: Path | None = None) -> list[Source]:
     names = sorted(glob.glob(pattern, root_dir=base, recursive=True)) if glob.has_magic(pattern) else [pattern]
     files = [name for name in names if not (base / name).is_dir()]
     if not files or not (base / files[0]).exists():
         _fail(f"usage path {pattern!r} matches no file", where)
+    if inside is not None:
+        # Before opening anything: a committed symbolic link could point anywhere.
+        for name in files:
+            if not (base / name).resolve().is_relative_to(inside.resolve()):
+                _fail(f"usage path {pattern!r} leads outside the knowledge base", where)
     # Messages name a file as given, or as the glob found it.
     return [_source(base / name, name, where) for name in files]
 
@@ -56,12 +61,6 @@ def _source(path: Path, shown: str, where) -> Source:
     except OSError as exc:
         _fail(f"usage file {shown!r} cannot be read: {exc.strerror or exc}", where)
     return Source(path, fmt, shown)
-
-
-def _inside(root: Path, source: Source, item: UsagePath) -> None:
-    # A committed symbolic link could point anywhere; kbctl.yaml only reaches the KB's own files.
-    if not source.path.resolve().is_relative_to(root.resolve()):
-        _fail(f"usage path {item.pattern!r} leads outside the knowledge base", (CONFIG_NAME, item.line))
 
 
 def _fail(message: str, where: tuple[str, int | None] | None) -> NoReturn:
