@@ -86,15 +86,23 @@ def text_in(values: Mapping[str, str], locale: str, default_locale: str, facts: 
 
 # -- checks on the files -------------------------------------------------------------------------
 
+def _inside_parts(kb_path: str, hidden: str) -> tuple[list[str], tuple[str, str] | None]:
+    """The parts of a KB-relative path, or why it is none: outside the KB, or hidden."""
+    normal = posixpath.normpath(kb_path)
+    if posixpath.isabs(kb_path) or normal == ".." or normal.startswith("../") or "\\" in kb_path:
+        return [], ("unreadable", f"{kb_path}: points outside the knowledge base")
+    parts = normal.split("/")
+    if any(part.startswith(".") for part in parts):
+        return [], ("unreadable", f"{kb_path}: {hidden}")
+    return parts, None
+
+
 def path_problem(root: Path, kb_path: str) -> tuple[str, str] | None:
     """(rule, problem) when `kb_path` is not a regular file inside the KB reached without a
     symbolic link, else None. Never follows a link: `what_is_there` looks at each part."""
-    normal = posixpath.normpath(kb_path)
-    if posixpath.isabs(kb_path) or normal == ".." or normal.startswith("../") or "\\" in kb_path:
-        return "unreadable", f"{kb_path}: points outside the knowledge base"
-    parts = normal.split("/")
-    if any(part.startswith(".") for part in parts):
-        return "unreadable", f"{kb_path}: hidden files and folders are never published"
+    parts, problem = _inside_parts(kb_path, "hidden files and folders are never published")
+    if problem is not None:
+        return problem
     found = what_is_there(root, parts)
     if found == "link":
         return "unsafe-file", f"{kb_path}: a symbolic link is never published (it may lead anywhere)"
@@ -128,12 +136,9 @@ def file_problem(root: Path, key: str, kb_path: str) -> tuple[str, str] | None:
 
 def folder_problem(root: Path, kb_path: str) -> tuple[str, str] | None:
     """Why `templates` may not be used: a folder inside the KB, reached without a link."""
-    normal = posixpath.normpath(kb_path)
-    if posixpath.isabs(kb_path) or normal == ".." or normal.startswith("../") or "\\" in kb_path:
-        return "unreadable", f"{kb_path}: points outside the knowledge base"
-    parts = normal.split("/")
-    if any(part.startswith(".") for part in parts):
-        return "unreadable", f"{kb_path}: hidden folders are never read"
+    parts, problem = _inside_parts(kb_path, "hidden folders are never read")
+    if problem is not None:
+        return problem
     path = str(root)
     for part in parts:
         path = f"{path}{os.sep}{part}"

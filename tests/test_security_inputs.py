@@ -204,7 +204,6 @@ SAMPLES = {
     "^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$": "#c8102e",  # theme colours (CONTRACT 10)
     "^[^\\x00-\\x1f\\x7f-\\x9f]*$": "assets/logo.svg",
     "^[^\\n]*$": "Hotline {{ hotline }}",
-    "^[^\\x00-\\x1f\\x7f]+$": "usage/events.jsonl",  # a path in kbctl.yaml (usage, from main)
     "^(https?://[^\\s]+|mailto:[^\\s]+|tel:[0-9+*#-]+)$": "tel:10000",
 }
 UNANCHORED = {"\\S", "^https?://"}  # match anywhere after their start: a newline may follow
