@@ -42,6 +42,7 @@ from kbctl.channels.site_maps import (
     tag_path,
 )
 from kbctl.channels.site_pages import (
+    Feedback,
     SiteInfo,
     alias_page,
     answer_values,
@@ -66,16 +67,18 @@ from kbctl.resources import data_dir
 from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
+FEEDBACK_ASSET = "feedback.js"
 RECORDS_CACHE = "search-records-"
 
 
 def render(ctx, writer: ChannelWriter) -> None:
     with stage("site maps"):
         maps = build_maps(ctx)
+    endpoint = ctx.channel.feedback_endpoint
     site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps,
-                    ctx.channel.llms)
+                    ctx.channel.llms, Feedback(endpoint, ctx.channel.name) if endpoint else None)
     sitemap = Sitemap(site.base_url)
-    write_assets(writer)
+    write_assets(writer, site.feedback is not None)
     take_renderings()  # start the workers with nothing pending from other channels
 
     def navigation_pages() -> None:  # need no answer rendered: made while the workers render
@@ -116,9 +119,10 @@ def render(ctx, writer: ChannelWriter) -> None:
             write_llms(ctx, writer, site.base_url)
 
 
-def write_assets(writer) -> None:
+def write_assets(writer, feedback: bool = False) -> None:
+    """The site's own files; the feedback script only on a channel that collects feedback."""
     folder = data_dir("site")
-    for name in ASSETS:
+    for name in ASSETS + (FEEDBACK_ASSET,) * feedback:
         writer.copy(f"assets/{name}", folder / name)
 
 

@@ -59,6 +59,14 @@ def environment() -> jinja2.Environment:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """Where the channel's pages send usage events (CONTRACT 7), and the channel they name."""
+
+    endpoint: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class SiteInfo:
     """What every page of the channel shares."""
 
@@ -67,6 +75,7 @@ class SiteInfo:
     base_url: str | None
     maps: SiteMaps
     llms: bool = False  # entry pages have a Markdown copy beside them (kbctl/channels/site_llms.py)
+    feedback: Feedback | None = None  # entry pages ask "was this helpful?"; pages send events
 
     @property
     def public(self) -> bool:
@@ -110,6 +119,7 @@ class Page:
                        for loc, path in switch.items() if loc != locale],
             "crumbs": None,
             "audience": site.audience,
+            "feedback": site.feedback,
         }
 
     def render(self, template: str, **values) -> str:
