@@ -77,6 +77,13 @@ class Channel:
         return bool(self.options.get("llms", True))
 
     @property
+    def feedback_endpoint(self) -> str | None:
+        """A site channel's `feedback.endpoint` (CONTRACT 7): where its pages send usage events;
+        None: the pages show no feedback control and send nothing."""
+        feedback = self.options.get("feedback") or {}
+        return feedback.get("endpoint") or None
+
+    @property
     def formats(self) -> tuple[str, ...]:
         """The files a faq (json, dialogflow-csv, azure-qna-tsv) or rag (jsonl, bedrock) channel
         writes; the schema checks the names."""

@@ -180,7 +180,13 @@
     var msg = function (name) { return form.getAttribute("data-msg-" + name) || ""; };
     var timer = null;
 
-    function run() {
+    /* Tells site/feedback.js (present only where the channel collects feedback) what was found. */
+    function announce(query, results, submitted) {
+      var detail = {query: query, results: results, submitted: submitted};
+      try { document.dispatchEvent(new CustomEvent("kbctl:search", {detail: detail})); } catch (e) { /* old browsers */ }
+    }
+
+    function run(submitted) {
       var query = input.value.trim();
       keepInUrl(query);
       while (list.firstChild) list.removeChild(list.firstChild);
@@ -190,6 +196,7 @@
       found.hits.forEach(function (hit) { list.appendChild(resultItem(idx, hit, found.terms)); });
       status.textContent = (found.hits.length ? msg("count") : msg("none"))
         .replace("{n}", String(found.hits.length)).replace("{q}", query);
+      announce(query, found.hits.length, submitted === true);
     }
 
     input.addEventListener("input", function () {
@@ -199,11 +206,11 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearTimeout(timer);
-      run();
+      run(true);
     });
     var params = new URLSearchParams(location.search);
     input.value = params.get("q") || "";
-    if (input.value) run();
+    if (input.value) run(true);  /* a query from the URL was submitted (the header search box) */
   }
 
   window.kbctlSearch = {analyze: analyze, search: search};

@@ -42,6 +42,7 @@ from kbctl.channels.site_maps import (
     tag_path,
 )
 from kbctl.channels.site_pages import (
+    Feedback,
     SiteInfo,
     alias_page,
     answer_values,
@@ -69,16 +70,18 @@ from kbctl.theme import override_files, theme_of
 from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
+FEEDBACK_ASSET = "feedback.js"
 RECORDS_CACHE = "search-records-"
 
 
 def render(ctx, writer: ChannelWriter) -> None:
     with stage("site maps"):
         maps = build_maps(ctx)
-    write_assets(writer)
+    endpoint = ctx.channel.feedback_endpoint
+    write_assets(writer, endpoint is not None)
     theme, templates = prepare_theme(ctx, writer, maps.locales)
     site = SiteInfo(ctx.config.name, ctx.channel.audience, ctx.config.channel_base_url(ctx.channel), maps,
-                    ctx.channel.llms, theme, templates)
+                    ctx.channel.llms, theme, templates, Feedback(endpoint, ctx.channel.name) if endpoint else None)
     sitemap = Sitemap(site.base_url)
     take_renderings()  # start the workers with nothing pending from other channels
 
@@ -135,9 +138,10 @@ def prepare_theme(ctx, writer: ChannelWriter, locales) -> tuple[SiteTheme, Templ
     return site_theme, templates
 
 
-def write_assets(writer) -> None:
+def write_assets(writer, feedback: bool = False) -> None:
+    """The site's own files; the feedback script only on a channel that collects feedback."""
     folder = data_dir("site")
-    for name in ASSETS:
+    for name in ASSETS + (FEEDBACK_ASSET,) * feedback:
         writer.copy(f"assets/{name}", folder / name)
 
 

@@ -64,6 +64,14 @@ class EntryValues:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """Where the channel's pages send usage events (CONTRACT 7), and the channel they name."""
+
+    endpoint: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class Common:
     """Every page's values (base.html reads these)."""
 
@@ -83,6 +91,7 @@ class Common:
     crumbs: list | None = doc("The breadcrumb trail: `title`, `href` of each step, or None.")
     audience: str = doc("The channel's audience (public, customer, partner, internal).")
     theme: ThemeValues = doc("The channel's theme (ThemeValues).")
+    feedback: Feedback | None = doc("Where pages send usage events (`endpoint`, `channel`), or None: no control, no events.")
 
 
 @dataclass(frozen=True)

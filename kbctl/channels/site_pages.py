@@ -15,7 +15,7 @@ from functools import cache
 from markupsafe import Markup
 
 from kbctl.channels.base import entry_page_path
-from kbctl.channels.site_context import EntryValues, context_values
+from kbctl.channels.site_context import EntryValues, Feedback, context_values
 from kbctl.channels.site_maps import (
     Card,
     SiteMaps,
@@ -64,6 +64,7 @@ class SiteInfo:
     llms: bool = False  # entry pages have a Markdown copy beside them (kbctl/channels/site_llms.py)
     theme: SiteTheme = field(default_factory=SiteTheme)
     templates: Templates | None = None  # the theme's overrides and kbctl's own; None: kbctl's
+    feedback: Feedback | None = None  # entry pages ask "was this helpful?"; pages send events
 
     def render(self, template: str, values: dict) -> str:
         """The page: `values` held to the template's record (kbctl/channels/site_context.py),
@@ -114,6 +115,7 @@ class Page:
             "crumbs": None,
             "audience": site.audience,
             "theme": site.theme.values(self.root, locale),
+            "feedback": site.feedback,
         }
 
     def render(self, template: str, **values) -> str:

@@ -50,6 +50,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "choose_language": "请选择语言",
         "footer": "本站内容由知识团队定期审核更新。",
         "entry_count_home": "共 {n} 篇内容",
+        "feedback_question": "这篇内容有帮助吗？",
+        "feedback_yes": "有帮助",
+        "feedback_no": "没有帮助",
+        "feedback_thanks": "感谢您的反馈！",
     },
     "en": {
         "home": "Home",
@@ -92,6 +96,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "choose_language": "Choose your language",
         "footer": "The content of this site is reviewed regularly by our knowledge team.",
         "entry_count_home": "{n} articles in total",
+        "feedback_question": "Was this helpful?",
+        "feedback_yes": "Yes",
+        "feedback_no": "No",
+        "feedback_thanks": "Thank you for your feedback!",
     },
 }
 
