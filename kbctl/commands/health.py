@@ -7,7 +7,8 @@ except `unknown-owner`: an entry nobody owns is a health problem too.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbctl.checks.lifecycle import due_date, run_health
@@ -48,6 +49,7 @@ class HealthReport:
     entries: int
     findings: list[Finding]
     usage: UsageSummary | None = None  # set when usage data was given (CONTRACT 7)
+    categories: Mapping[str, str | None] = field(default_factory=dict)  # entry id -> its category
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -74,7 +76,8 @@ def health(root: Path, config: Config, as_of: dt.date, *,
     if owners:
         # The git and cache notes stay: they say what every finding rests on.
         findings = [f for f in findings if f.owner in owners or f.diagnostic.rule in NOTES]
-    return HealthReport(config, as_of, len(kb.entries), findings, usage)
+    return HealthReport(config, as_of, len(kb.entries), findings, usage,
+                        {entry.id: entry.category for entry in kb.entries})
 
 
 def _dated(kb: KnowledgeBase, git: GitDates) -> KnowledgeBase:

@@ -21,6 +21,14 @@ class FmtMd(str, Enum):
     markdown = "markdown"
 
 
+class FmtHealth(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+    markdown = "markdown"
+    html = "html"
+
+
 AsOf = Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date taken as today (default: today).")]
 Format = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
 FormatWithMarkdown = Annotated[FmtMd, typer.Option("--format", "-f", help="Output format.")]
