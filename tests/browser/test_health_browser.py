@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import REPO, run_cli
-from test_site_browser import AXE, CHROMIUM, LAUNCH_ARGS, SHOTS, _require_tools
+from test_site_browser import CHROMIUM, LAUNCH_ARGS, SHOTS, _require_tools, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -34,9 +34,6 @@ def test_the_health_report_is_accessible_and_fits(report, width):
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"health-{width}.png"), full_page=True)
-            page.add_script_tag(path=str(AXE))
-            violations = page.evaluate("async () => (await axe.run(document)).violations"
-                                       ".map(v => ({id: v.id, impact: v.impact}))")
-            assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
+            assert serious_violations(page) == []
         finally:
             browser.close()
