@@ -205,6 +205,8 @@ SAMPLES = {
     "^[^\\x00-\\x1f\\x7f-\\x9f]*$": "assets/logo.svg",
     "^[^\\n]*$": "Hotline {{ hotline }}",
     "^(https?://[^\\s]+|mailto:[^\\s]+|tel:[0-9+*#-]+)$": "tel:10000",
+    "^(https://[A-Za-z0-9.-]+|http://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:[0-9]{1,5})?(/[^\\s\"'<>\\\\`]*)?$":
+        "https://events.example.com/kb",  # a site's feedback endpoint (CONTRACT 7)
 }
 UNANCHORED = {"\\S", "^https?://"}  # match anywhere after their start: a newline may follow
 
