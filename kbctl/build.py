@@ -23,7 +23,6 @@ import gc
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Callable
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from kbctl.config import CONFIG_NAME, Channel, Config
 from kbctl.env import BuildEnv, ChannelRecord, Inputs, OutputRecord, SourceRecord
 from kbctl.errors import BuildRefused, UsageError
 from kbctl.facts import facts_digest
+from kbctl.gitcache import git_dates, git_head
 from kbctl.load.discover import Found, discover
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
 from kbctl.output import ChannelWriter, discard, output_digest, staging_folder, swap_in
@@ -119,7 +119,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             env.sources = scan.sources
             _save(root, env, memory)
         return BuildResult(None, [], unchanged=[c.name for c in channels])
-    kb, diagnostics = _load_and_check(root, config, as_of, scan)
+    kb, diagnostics = _load_and_check(root, config, as_of, scan, head)
     # The knowledge base lives until the end: keep the cyclic collector from rescanning its
     # millions of objects at every collection the rendering triggers (and forked workers from
     # touching, so copying, their pages).
@@ -247,11 +247,12 @@ def load_checked(root: Path, config: Config, as_of: dt.date) -> KnowledgeBase:
     nothing written: what `kbctl mcp` serves. Refused (BuildRefused) on content errors, as a
     build is."""
     scan = scan_sources(root, discover(root), BuildEnv(root=root))
-    return _load_and_check(root, config, as_of, scan)[0]
+    return _load_and_check(root, config, as_of, scan, git_head(root))[0]
 
 
-def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan):
-    """The knowledge base, validated (refused on errors), with git dates attached."""
+def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan, head: str):
+    """The knowledge base, validated (refused on errors), with git dates (read at `head`)
+    attached."""
     from kbctl.checks import run_validate
     from kbctl.load.loader import load_kb, read_entry_file
 
@@ -259,7 +260,7 @@ def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan):
            for item in scan.found]
     history: list = []  # git history is read while workers parse the entries
     with stage("load (+ git history)"):
-        kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(_git_dates(root)))
+        kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(git_dates(root, head)))
     with stage("validate"):
         diagnostics = run_validate(kb, as_of)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
@@ -267,7 +268,7 @@ def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan):
         count = f"{len(errors)} error" + ("s" if len(errors) > 1 else "")
         raise BuildRefused(f"{count} in the content; nothing was written (run kbctl validate)",
                            diagnostics=errors, entries=len(kb.entries))
-    _attach_git_dates(kb, history[0] if history else _git_dates(root))
+    _attach_git_dates(kb, history[0] if history else git_dates(root, head))
     return kb, diagnostics
 
 
@@ -286,12 +287,6 @@ def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> Chan
 
     entries = sorted(carried(kb.valid_entries, channel, as_of), key=lambda e: e.id)
     return ChannelContext(kb, kb.config, channel, as_of, entries)
-
-
-def _git_dates(root: Path):
-    from kbctl.gitdates import last_verified_dates
-
-    return last_verified_dates(root)
 
 
 def _attach_git_dates(kb: KnowledgeBase, dates) -> None:
@@ -376,17 +371,6 @@ def channel_world(config: Config, channel: Channel, as_of: dt.date, out: Path) -
         world["theme"] = theme_digest(config.path.parent, theme, config.locales, config.default_locale,
                                       config.facts)
     return world
-
-
-def git_head(root: Path) -> str:
-    """A new commit may advance git dates: the build then looks into every channel (and makes
-    again the files that show a date that moved)."""
-    try:
-        proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
-                              capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return "no-git"
-    return proc.stdout if proc.returncode == 0 else "no-git"
 
 
 @functools.cache

@@ -210,3 +210,30 @@ def _fast_import_stream(files: int, commits: int) -> bytes:
             parts.append(f"M 644 inline knowledge/f{index:04d}.md\ndata {len(body)}\n{body}")
     return "".join(parts).encode()
 
+
+
+def test_kept_dates_are_read_again_after_a_commit_and_match_git(repo, monkeypatch):
+    from kbctl import gitcache, gitdates
+
+    repo.write("a.md", "a")
+    repo.commit("2026-01-01")
+    first = gitcache.git_dates(repo.path, gitcache.git_head(repo.path))
+    assert first.dates == {"a.md": D(2026, 1, 1)}
+    assert first.first == {"a.md": D(2026, 1, 1)}
+    repo.write("a.md", "a2")
+    repo.commit("2026-02-02")
+    after = gitcache.git_dates(repo.path, gitcache.git_head(repo.path))
+    assert after.dates == {"a.md": D(2026, 2, 2)}
+    # At the same commit the kept answer is used: git is not asked again, and it is the same.
+    monkeypatch.setattr(gitcache, "last_verified_dates",
+                        lambda root: pytest.fail("git log was run again at the same commit"))
+    again = gitcache.git_dates(repo.path, gitcache.git_head(repo.path))
+    assert again == after == gitdates.last_verified_dates(repo.path)
+
+
+def test_a_shallow_or_gitless_answer_is_kept_with_its_reason(tmp_path):
+    from kbctl import gitcache
+
+    assert gitcache.git_head(tmp_path) == gitcache.NO_GIT
+    found = gitcache.git_dates(tmp_path, gitcache.NO_GIT)
+    assert not found.usable and "not in a git repository" in (found.reason or "")

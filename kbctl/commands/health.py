@@ -15,7 +15,8 @@ from kbctl.checks.lifecycle import due_date, run_health
 from kbctl.checks.usage import run_usage
 from kbctl.config import Config
 from kbctl.errors import UsageError
-from kbctl.gitdates import GitDates, last_verified_dates
+from kbctl.gitcache import git_dates, git_head
+from kbctl.gitdates import GitDates
 from kbctl.load import load_kb
 from kbctl.model import Diagnostic, KnowledgeBase
 from kbctl.rules import rule
@@ -62,7 +63,7 @@ def health(root: Path, config: Config, as_of: dt.date, *,
     kb = load_kb(root, config)
     _check_owner_names(kb, owners or [])
     usage = read_usage(root, kb, as_of, usage_paths or [])
-    git = last_verified_dates(root)
+    git = git_dates(root, git_head(root))
     diagnostics = run_health(_dated(kb, git), as_of)
     if usage is not None:
         diagnostics += run_usage(kb, usage, git)

@@ -82,7 +82,10 @@ def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile)
             todo.append((item.path, data, digests[item.path]))
     results.update(_parse_all(todo, config, meanwhile))
     if use_cache and (todo or len(cached) != len(digests)):
-        cache.save(root, CACHE_NAME, key, _cache_items(digests, results))
+        # Encoding 10,000 records is done by a forked child while this process goes on; it
+        # forks before `_assemble` turns the records' dates back into dates.
+        cache.save_later(root, CACHE_NAME, key, _cache_items(digests, results))
+        cache.write_pending()
     cached.clear()  # the decoded records go as entries are made of them (`_assemble`)
     kb = _assemble(root, config, found, results)
     if use_cache:  # validate and build say when a committed cache was not read
