@@ -113,8 +113,9 @@ class Config:
     raw: dict[str, Any]
     lines: dict[str, int]  # taxonomy path, "dtmf:PATH", "channels/NAME", "owners/KEY" -> line
 
-    @property
+    @cached_property
     def nodes(self) -> dict[str, TaxonomyNode]:
+        """Every taxonomy node by its path (asked once per entry by several channels)."""
         return _flatten(self.taxonomy)
 
     @cached_property

@@ -22,7 +22,6 @@ does not carry, and links of a scheme other than http(s)/mailto/tel, become plai
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from kbctl import cache
@@ -43,10 +42,12 @@ from kbctl.channels.site_maps import (
 )
 from kbctl.channels.site_pages import (
     Feedback,
+    PageSource,
     SiteInfo,
     alias_page,
     answer_values,
     category_page,
+    digest_of,
     entry_page_frame,
     home_page,
     not_found_page,
@@ -89,9 +90,9 @@ def render(ctx, writer: ChannelWriter) -> None:
         for locale in maps.locales:
             write_locale(site, locale, writer, sitemap)
         for alias, card in maps.aliases.items():
-            writer.write(f"{card.locale}/{alias}/index.html", alias_page(site, alias, card), card.id)
-        writer.write("index.html", root_page(site))
-        writer.write("404.html", not_found_page(site))
+            write_page(site, writer, f"{card.locale}/{alias}/index.html", alias_page(site, alias, card), card.id)
+        write_page(site, writer, "index.html", root_page(site))
+        write_page(site, writer, "404.html", not_found_page(site))
 
     with stage("site pages planned"):
         cards = card_digests(maps)
@@ -156,7 +157,7 @@ def write_search_indexes(writer: ChannelWriter, locales, plans: list[PagePlan],
     for plan in plans:
         by_locale.setdefault(plan.entry.locale, []).append(plan)
     for locale, listed in by_locale.items():
-        inputs = {"search records": _digest([(plan.relpath, plan.digest) for plan in listed])}
+        inputs = {"search records": digest_of([(plan.relpath, plan.digest) for plan in listed])}
 
         def make(listed=listed, locale=locale) -> str:
             index = SearchIndex(locale)
@@ -188,21 +189,21 @@ def plan_page(ctx, site: SiteInfo, entry: Entry, cards: dict[str, str]) -> PageP
     Each related entry and translation is named, so that `kbctl build --explain` can say which."""
     resolver = Resolver(ctx, entry)
     maps = site.maps
-    inputs = {entry.path: entry.content_hash or _digest(entry.body), "git date": str(entry.git_date),
-              "links": _digest([resolver(link) for link in entry.links])}
+    inputs = {entry.path: entry.content_hash or digest_of(entry.body), "git date": str(entry.git_date),
+              "links": digest_of([resolver(link) for link in entry.links])}
     for key, shown in (("related", maps.related.get(entry.id, ())), ("backlinks", maps.backlinks.get(entry.id, ())),
                        ("translations", maps.translations.get(entry.id, ()))):
-        inputs[key] = _digest([cards[card.id] for card in shown])
+        inputs[key] = digest_of([cards[card.id] for card in shown])
         if key != "backlinks":  # short lists: each named (an entry may have hundreds of backlinks)
             for card in shown:
                 inputs[f"card of {_source(ctx, card)}"] = cards[card.id]
     return PagePlan(entry, entry_page_path(entry), _category_label(site, entry), inputs,
-                    _digest(sorted(inputs.items())), resolver.files)
+                    digest_of(sorted(inputs.items())), resolver.files)
 
 
 def card_digests(maps) -> dict[str, str]:
     """Each carried entry's card (what lists show of it), as a digest."""
-    return {entry_id: _digest(card) for entry_id, card in maps.cards.items()}
+    return {entry_id: digest_of(card) for entry_id, card in maps.cards.items()}
 
 
 def _source(ctx, card: Card) -> str:
@@ -269,15 +270,6 @@ def _records_key() -> str:
     return cache.cache_key("search-records")
 
 
-def _digest(value) -> str:
-    """A short digest of what a page shows; objects without a stable repr never compare equal
-    (the page is made again)."""
-    shown = repr(value)
-    if " at 0x" in shown:
-        shown += repr(object())
-    return hashlib.sha256(shown.encode("utf-8")).hexdigest()[:20]
-
-
 def _category_label(site: SiteInfo, entry: Entry) -> str | None:
     if not entry.category:
         return None
@@ -293,18 +285,24 @@ def _category_label(site: SiteInfo, entry: Entry) -> str | None:
 def write_locale(site: SiteInfo, locale: str, writer, sitemap: Sitemap) -> None:
     maps = site.maps
     homes = {loc: home_path(loc) for loc in maps.locales}
-    writer.write(home_path(locale), home_page(site, locale))
+    write_page(site, writer, home_path(locale), home_page(site, locale))
     sitemap.add(home_path(locale), None, homes)
     for node in maps.nodes.values():
         if maps.visible(locale, node):
             path = category_path(locale, node.path)
-            writer.write(path, category_page(site, locale, node))
+            write_page(site, writer, path, category_page(site, locale, node))
             sitemap.add(path, None, {loc: category_path(loc, node.path)
                                      for loc in maps.locales if maps.visible(loc, node)})
     for tag in maps.tags.get(locale, {}).values():
-        writer.write(tag_path(locale, tag.slug), tag_page(site, locale, tag))
+        write_page(site, writer, tag_path(locale, tag.slug), tag_page(site, locale, tag))
         sitemap.add(tag_path(locale, tag.slug), None, {})
-    writer.write(f"{locale}/search.html", search_page(site, locale))
+    write_page(site, writer, f"{locale}/search.html", search_page(site, locale))
+
+
+def write_page(site: SiteInfo, writer: ChannelWriter, relpath: str, source: PageSource,
+               entry_id: str | None = None) -> None:
+    """A navigation page, rendered only when what it shows changed."""
+    writer.output(relpath, source.inputs(), lambda: source.render(site), entry_id)
 
 
 class Resolver:

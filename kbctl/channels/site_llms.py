@@ -76,15 +76,19 @@ def write_llms(ctx: ChannelContext, writer: ChannelWriter, base_url: str | None)
     """Every entry's index.md, then llms.txt and llms-full.txt."""
     ordered = [entry for entries in ctx.by_locale().values() for entry in entries]
     page_links = Links(PAGE_ROOT)
+    # A piece of llms-full.txt differs from the entry's index.md only in its links' prefix (the
+    # same for every link), so the inputs that say when the copy changes say it of the piece.
+    inputs: Inputs = {}
     for entry in ordered:
         def make(entry: Entry = entry) -> str:
             return copy_text(ctx, entry, page_links, base_url)
 
-        writer.output(markdown_path(entry), copy_inputs(ctx, entry, page_links, base_url), make, entry.id)
+        made_from = copy_inputs(ctx, entry, page_links, base_url)
+        writer.output(markdown_path(entry), made_from, make, entry.id)
+        inputs[entry.path] = _digest(sorted(made_from.items()))
     links = channel_links(base_url)
     listed = [(e.id, e.locale, e.title, e.summary) for e in ordered]
     writer.output(LLMS_TXT, {"entries": _digest(listed)}, lambda: llms_txt(ctx, ordered, links))
-    inputs = {entry.path: _digest(sorted(copy_inputs(ctx, entry, links, base_url).items())) for entry in ordered}
 
     def full() -> str:
         kept = _last_pieces(writer, inputs)

@@ -9,6 +9,7 @@ JSON-LD, escaped for a script element by `json_for_script`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -118,8 +119,33 @@ class Page:
             "feedback": site.feedback,
         }
 
-    def render(self, template: str, **values) -> str:
-        return self.site.render(template, values)
+    def source(self, template: str, **values) -> PageSource:
+        return PageSource(template, values)
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """A navigation page before it is rendered: its template and every value that template
+    reads. The page is a function of these (and of the channel's world: kbctl/build.py), so
+    one whose values are those it was made from need not be rendered again."""
+
+    template: str
+    values: dict
+
+    def inputs(self) -> dict[str, str]:
+        return {"page values": digest_of((self.template, self.values))}
+
+    def render(self, site: SiteInfo) -> str:
+        return site.render(self.template, self.values)
+
+
+def digest_of(value) -> str:
+    """A short digest of what a page shows; objects without a stable repr never compare equal
+    (the page is made again)."""
+    shown = repr(value)
+    if " at 0x" in shown:
+        shown += repr(object())
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()[:20]
 
 
 def other_homes(maps: SiteMaps) -> dict[str, str]:
@@ -240,7 +266,7 @@ def _map_nodes(page: Page, maps: SiteMaps, locale: str, nodes) -> list[dict]:
     } for node in nodes if maps.visible(locale, node)]
 
 
-def home_page(site: SiteInfo, locale: str) -> str:
+def home_page(site: SiteInfo, locale: str) -> PageSource:
     maps = site.maps
     page = Page(site, home_path(locale), locale)
     t = strings(locale)
@@ -254,7 +280,7 @@ def home_page(site: SiteInfo, locale: str) -> str:
         tags=[{"label": tag.label, "href": page.url(tag_path(locale, tag.slug)), "count": len(tag.cards)}
               for tag in tags[:30]],
     )
-    return page.render("home.html", **values)
+    return page.source("home.html", **values)
 
 
 def _top_questions(maps: SiteMaps, locale: str, limit: int = 8) -> list[Card]:
@@ -264,7 +290,7 @@ def _top_questions(maps: SiteMaps, locale: str, limit: int = 8) -> list[Card]:
     return faqs[:limit]
 
 
-def category_page(site: SiteInfo, locale: str, node) -> str:
+def category_page(site: SiteInfo, locale: str, node) -> PageSource:
     maps = site.maps
     page = Page(site, category_path(locale, node.path), locale)
     same = {loc: category_path(loc, node.path) for loc in maps.locales if maps.visible(loc, node)}
@@ -279,19 +305,19 @@ def category_page(site: SiteInfo, locale: str, node) -> str:
         children=_map_nodes(page, maps, locale, node.children),
         entries=_cards(page, maps.direct.get((locale, node.path), [])),
     )
-    return page.render("category.html", **values)
+    return page.source("category.html", **values)
 
 
-def tag_page(site: SiteInfo, locale: str, tag) -> str:
+def tag_page(site: SiteInfo, locale: str, tag) -> PageSource:
     page = Page(site, tag_path(locale, tag.slug), locale)
     t = strings(locale)
     values = page.common(t["tag_title"].format(tag=tag.label), other_homes(site.maps), "", {})
     values.update(tag=tag.label, entries=_cards(page, tag.cards), current=values["title"],
                   crumbs=[{"title": t["home"], "href": page.url(home_path(locale))}])
-    return page.render("tag.html", **values)
+    return page.source("tag.html", **values)
 
 
-def search_page(site: SiteInfo, locale: str) -> str:
+def search_page(site: SiteInfo, locale: str) -> PageSource:
     maps = site.maps
     page = Page(site, search_path(locale), locale)
     values = page.common(strings(locale)["search_title"],
@@ -299,10 +325,10 @@ def search_page(site: SiteInfo, locale: str) -> str:
     values["canonical"] = None  # a results page is not a page to index
     values.update(index_script=f"assets/search-index.{locale}.js", current=values["title"],
                   crumbs=[{"title": strings(locale)["home"], "href": page.url(home_path(locale))}])
-    return page.render("search.html", **values)
+    return page.source("search.html", **values)
 
 
-def root_page(site: SiteInfo) -> str:
+def root_page(site: SiteInfo) -> PageSource:
     """The channel's front door: sends readers to the default locale, offers the others."""
     maps = site.maps
     locale = maps.default_locale
@@ -312,10 +338,10 @@ def root_page(site: SiteInfo) -> str:
     values.update(target=page.url(home_path(locale)),
                   choices=[{"lang": loc, "label": language_name(loc), "href": page.url(home_path(loc)),
                             "prompt": strings(loc)["choose_language"]} for loc in maps.locales])
-    return page.render("root.html", **values)
+    return page.source("root.html", **values)
 
 
-def not_found_page(site: SiteInfo) -> str:
+def not_found_page(site: SiteInfo) -> PageSource:
     """404.html is served at any missing path, so its links resolve against base_url when known."""
     maps = site.maps
     page = Page(site, "404.html", maps.default_locale)
@@ -324,13 +350,13 @@ def not_found_page(site: SiteInfo) -> str:
     values.update(base_href=f"{site.base_url}/" if site.base_url else None,
                   others=[{"t": strings(loc), "home": page.url(home_path(loc)), "search": page.url(search_path(loc)),
                            "lang": loc} for loc in maps.locales])
-    return page.render("404.html", **values)
+    return page.source("404.html", **values)
 
 
-def alias_page(site: SiteInfo, alias: str, card: Card) -> str:
+def alias_page(site: SiteInfo, alias: str, card: Card) -> PageSource:
     """An old id's page: a redirect to where the entry lives now."""
     page = Page(site, f"{card.locale}/{alias}/index.html", card.locale)
     values = page.common(card.title, other_homes(site.maps), "", {})
     values["canonical"] = absolute_url(site.base_url, card.path)
     values.update(target=page.url(card.path))
-    return page.render("redirect.html", **values)
+    return page.source("redirect.html", **values)
