@@ -22,6 +22,7 @@ does not carry, and links of a scheme other than http(s)/mailto/tel, become plai
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from kbctl import cache
@@ -56,7 +57,14 @@ from kbctl.channels.site_pages import (
     search_page,
     tag_page,
 )
-from kbctl.channels.site_search import Prepared, SearchIndex, prepare_entry
+from kbctl.channels.site_search import (
+    Prepared,
+    SearchIndex,
+    index_script,
+    prepare_entry,
+    read_index_script,
+    replace_documents,
+)
 from kbctl.channels.site_strings import block_labels
 from kbctl.channels.site_templates import Templates
 from kbctl.channels.site_theme import SiteTheme, write_theme
@@ -116,7 +124,7 @@ def render(ctx, writer: ChannelWriter) -> None:
     cache.save_later(ctx.kb.root, RECORDS_CACHE + ctx.channel.name, _records_key(),
                      {plan.relpath: [plan.digest, list(records[plan.relpath])] for plan in plans})
     with stage("site search indexes"):
-        write_search_indexes(writer, maps.locales, plans, records)
+        write_search_indexes(writer, maps.locales, plans, records, known)
     sitemap.write(writer)
     writer.write("robots.txt", robots(site))
     if site.llms:
@@ -151,8 +159,9 @@ def search_index_path(locale: str) -> str:
 
 
 def write_search_indexes(writer: ChannelWriter, locales, plans: list[PagePlan],
-                         records: dict[str, Prepared]) -> None:
-    """One index per locale, made again when a record in it changed (or the set of them)."""
+                         records: dict[str, Prepared], known: dict[str, tuple[str, Prepared]]) -> None:
+    """One index per locale, made again when a record in it changed (or the set of them):
+    from the last build's index where the records it was made from are `known`."""
     by_locale: dict[str, list[PagePlan]] = {locale: [] for locale in locales}
     for plan in plans:
         by_locale.setdefault(plan.entry.locale, []).append(plan)
@@ -160,12 +169,46 @@ def write_search_indexes(writer: ChannelWriter, locales, plans: list[PagePlan],
         inputs = {"search records": digest_of([(plan.relpath, plan.digest) for plan in listed])}
 
         def make(listed=listed, locale=locale) -> str:
+            kept = _updated_index(writer, locale, listed, records, known)
+            if kept is not None:
+                return kept
             index = SearchIndex(locale)
             for plan in listed:
                 index.add_prepared(records[plan.relpath])
             return index.script()
 
         writer.output(search_index_path(locale), inputs, make)
+
+
+def _updated_index(writer: ChannelWriter, locale: str, listed: list[PagePlan], records: dict[str, Prepared],
+                   known: dict[str, tuple[str, Prepared]]) -> str | None:
+    """The last build's index with the records that changed replaced, or None. Only when that
+    index is as the last build wrote it and was made from the `known` records (the cache
+    beside the pages), in the order of `listed`."""
+    path = search_index_path(locale)
+    old = writer.previous.get(path) if writer.in_place else None
+    if old is None or any(plan.relpath not in known for plan in listed):
+        return None
+    if old.inputs.get("search records") != digest_of([(plan.relpath, known[plan.relpath][0]) for plan in listed]):
+        return None
+    try:
+        blob = (writer.folder / path).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(blob).hexdigest() != old.sha:
+        return None
+    replaced = {}
+    for doc, plan in enumerate(listed):
+        was, now = known[plan.relpath][1], records[plan.relpath]
+        if list(was) != list(now):  # a record read back is a list, one made now a tuple
+            replaced[doc] = (was, now)
+    text = blob.decode("utf-8")
+    if not replaced:
+        return text
+    payload = read_index_script(text, locale)
+    categories = list(dict.fromkeys(category for plan in listed if (category := records[plan.relpath][2])))
+    updated = replace_documents(payload, replaced, categories) if payload is not None else None
+    return index_script(updated) if updated is not None else None
 
 
 @dataclass

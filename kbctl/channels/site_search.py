@@ -30,11 +30,11 @@ The tokenizer below and `analyze()` in site/search.js must stay in step; tests p
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
 from itertools import pairwise
 
 INDEX_VERSION = 1
@@ -154,52 +154,83 @@ class SearchIndex:
             "post": [_delta(self.postings[t]) for t in terms],
         }
 
-    def pieces(self) -> IndexPieces:
-        """The index as JSON pieces (see IndexPieces)."""
-        return IndexPieces(
-            locale=self.locale,
-            docs=[_json(d) for d in self.docs],
-            lengths=[d[3] for d in self.docs],
-            categories=dict(self.categories),
-            terms=sorted(self.postings),
-            post={t: _json(_delta(p)) for t, p in self.postings.items()},
-        )
-
     def script(self) -> str:
         """The index as a script that loads from any host or from disk."""
-        return self.pieces().script()
+        return index_script(self.payload())
 
 
-@dataclass
-class IndexPieces:
-    """A built index kept as JSON pieces: a document's text can change without weighing the
-    other 10,000 again. `script()` joins the pieces into exactly the bytes of `payload()`
-    as a script."""
+SCRIPT_HEAD = "window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};\n"
 
-    locale: str
-    docs: list[str]  # each document's record, as JSON
-    lengths: list[int]
-    categories: dict[str, int]
-    terms: list[str]  # sorted, as in the payload
-    post: dict[str, str]  # term -> its postings (doc gaps and weights), as JSON
 
-    def script(self) -> str:
-        avgdl = round(sum(self.lengths) / len(self.lengths), 2) if self.lengths else 0.0
-        post = self.post
-        # Made script-safe piece by piece (the escapes replace single characters), skipping
-        # the postings: numbers only, and most of the bytes.
-        data = "".join((
-            '{"avgdl":', _json(avgdl), ',"cats":', script_safe(_json(list(self.categories))),
-            ',"docs":[', script_safe(",".join(self.docs)), '],"locale":', script_safe(_json(self.locale)),
-            ',"post":[', ",".join([post[t] for t in self.terms]), '],"terms":', script_safe(_json(self.terms)),
-            ',"v":', _json(INDEX_VERSION), "}",
-        ))
-        locale = json.dumps(self.locale)
-        return ("window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};\n"
-                f"window.KBCTL_SEARCH[{locale}]={data};\n")
+def index_script(payload: dict) -> str:
+    """A payload as the script search.js loads (its JSON made script-safe)."""
+    data = script_safe(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+    return f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(payload['locale'])}]={data};\n"
 
-def _json(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+def read_index_script(text: str, locale: str) -> dict | None:
+    """The payload of a script `index_script` wrote for `locale`, or None."""
+    head = f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(locale)}]="
+    if not (text.startswith(head) and text.endswith(";\n")):
+        return None
+    try:
+        payload = json.loads(text[len(head):-2])
+    except ValueError:
+        return None
+    fields = ("avgdl", "cats", "docs", "locale", "post", "terms", "v")
+    if not isinstance(payload, dict) or sorted(payload) != list(fields) or payload["v"] != INDEX_VERSION:
+        return None
+    return payload
+
+
+def replace_documents(payload: dict, replaced: dict[int, tuple[Prepared, Prepared]],
+                      categories: list[str]) -> dict | None:
+    """`payload` (changed in place) with documents replaced, each by number: (the record it
+    was made from, the record it is now). This is the payload `SearchIndex` gives for the new
+    records, since the documents stay in number and order; `categories` are the new records'
+    categories in order of first appearance, and when they are not the payload's (they are
+    numbered in that order), None: the index is made whole."""
+    if payload["cats"] != categories:
+        return None
+    numbers = {name: number for number, name in enumerate(categories)}
+    docs: list[list] = payload["docs"]
+    changed: dict[str, dict[int, int | None]] = {}  # token -> doc -> its new weight (None: gone)
+    for doc, ((old_weights, _, _), (weights, record, category)) in replaced.items():
+        docs[doc] = [*record, numbers[category] if category else -1]
+        for token in old_weights.keys() | weights.keys():
+            if weights.get(token) != old_weights.get(token):
+                changed.setdefault(token, {})[doc] = weights.get(token)
+    terms: list[str] = payload["terms"]
+    post: list[list[int]] = payload["post"]
+    for token, weights_by_doc in changed.items():
+        at = bisect.bisect_left(terms, token)
+        present = at < len(terms) and terms[at] == token
+        postings = _postings(post[at]) if present else {}
+        for doc, weight in weights_by_doc.items():
+            if weight is None:
+                postings.pop(doc, None)
+            else:
+                postings[doc] = weight
+        flat = _delta([value for doc in sorted(postings) for value in (doc, postings[doc])])
+        if present and flat:
+            post[at] = flat
+        elif present:
+            del terms[at], post[at]
+        elif flat:
+            terms.insert(at, token)
+            post.insert(at, flat)
+    payload["avgdl"] = round(sum(d[3] for d in docs) / len(docs), 2) if docs else 0.0
+    return payload
+
+
+def _postings(flat: list[int]) -> dict[int, int]:
+    """A term's postings as written (doc gaps and weights), by document."""
+    out: dict[int, int] = {}
+    doc = 0
+    for gap, weight in zip(flat[0::2], flat[1::2]):
+        doc += gap
+        out[doc] = weight
+    return out
 
 
 def _delta(flat: list[int]) -> list[int]:
