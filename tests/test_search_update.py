@@ -51,7 +51,7 @@ def test_replacing_documents_gives_the_index_built_whole():
             replaced[doc] = (old[doc], new[doc])
         payload = read_index_script(_whole("en-US", old), "en-US")
         assert payload is not None
-        updated = replace_documents(payload, replaced, _categories(new))
+        updated = replace_documents(payload, replaced)
         if _categories(new) != _categories(old):
             assert updated is None  # categories numbered anew: the index is made whole
             continue

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from kbctl import cache
 from kbctl.assets import file_refusal
 from kbctl.channels.base import entry_page_path
 from kbctl.channels.site_llms import write_llms
@@ -57,6 +56,7 @@ from kbctl.channels.site_pages import (
     search_page,
     tag_page,
 )
+from kbctl.channels.site_records import SearchRecords, load_records, save_records
 from kbctl.channels.site_search import (
     Prepared,
     SearchIndex,
@@ -80,7 +80,6 @@ from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
 FEEDBACK_ASSET = "feedback.js"
-RECORDS_CACHE = "search-records-"
 
 
 def render(ctx, writer: ChannelWriter) -> None:
@@ -105,15 +104,18 @@ def render(ctx, writer: ChannelWriter) -> None:
     with stage("site pages planned"):
         cards = card_digests(maps)
         plans = [plan_page(ctx, site, entry, cards) for entry in ctx.entries]
-        known = _load_records(ctx)
+        known = load_records(ctx.kb.root, ctx.channel.name)
         todo = [plan for plan in plans if not _keeps(writer, plan, known)]
     with stage("site pages"):
         made = fork_map(lambda chunk: [write_entry(ctx, site, plan, writer) for plan in chunk], todo,
                         meanwhile=navigation_pages)
-    records = {plan.relpath: known[plan.relpath][1] for plan in plans if plan.relpath in known}
+    records = SearchRecords()
+    for plan in plans:
+        if known.digest(plan.relpath) == plan.digest:
+            records.keep(plan.relpath, known)
     for (worker_made, prepared, renderings), plan in zip(made, todo):
         writer.merge(worker_made)
-        records[plan.relpath] = prepared
+        records.put(plan.relpath, plan.digest, prepared)
         remember(renderings)
     for plan in plans:
         for kb_path in plan.files:  # a kept page's files are the page's files still
@@ -121,8 +123,7 @@ def render(ctx, writer: ChannelWriter) -> None:
         page = plan.relpath
         sitemap.add(page, last_reviewed(plan.entry),
                     {plan.entry.locale: page, **{c.locale: c.path for c in maps.translations.get(plan.entry.id, [])}})
-    cache.save_later(ctx.kb.root, RECORDS_CACHE + ctx.channel.name, _records_key(),
-                     {plan.relpath: [plan.digest, list(records[plan.relpath])] for plan in plans})
+    save_records(ctx.kb.root, ctx.channel.name, records, [plan.relpath for plan in plans])
     with stage("site search indexes"):
         write_search_indexes(writer, maps.locales, plans, records, known)
     sitemap.write(writer)
@@ -159,7 +160,7 @@ def search_index_path(locale: str) -> str:
 
 
 def write_search_indexes(writer: ChannelWriter, locales, plans: list[PagePlan],
-                         records: dict[str, Prepared], known: dict[str, tuple[str, Prepared]]) -> None:
+                         records: SearchRecords, known: SearchRecords) -> None:
     """One index per locale, made again when a record in it changed (or the set of them):
     from the last build's index where the records it was made from are `known`."""
     by_locale: dict[str, list[PagePlan]] = {locale: [] for locale in locales}
@@ -174,22 +175,21 @@ def write_search_indexes(writer: ChannelWriter, locales, plans: list[PagePlan],
                 return kept
             index = SearchIndex(locale)
             for plan in listed:
-                index.add_prepared(records[plan.relpath])
+                index.add_prepared(records.record(plan.relpath))
             return index.script()
 
         writer.output(search_index_path(locale), inputs, make)
 
 
-def _updated_index(writer: ChannelWriter, locale: str, listed: list[PagePlan], records: dict[str, Prepared],
-                   known: dict[str, tuple[str, Prepared]]) -> str | None:
+def _updated_index(writer: ChannelWriter, locale: str, listed: list[PagePlan], records: SearchRecords,
+                   known: SearchRecords) -> str | None:
     """The last build's index with the records that changed replaced, or None. Only when that
     index is as the last build wrote it and was made from the `known` records (the cache
     beside the pages), in the order of `listed`."""
     path = search_index_path(locale)
     old = writer.previous.get(path) if writer.in_place else None
-    if old is None or any(plan.relpath not in known for plan in listed):
-        return None
-    if old.inputs.get("search records") != digest_of([(plan.relpath, known[plan.relpath][0]) for plan in listed]):
+    if old is None or old.inputs.get("search records") != digest_of(
+            [(plan.relpath, known.digest(plan.relpath)) for plan in listed]):
         return None
     try:
         blob = (writer.folder / path).read_bytes()
@@ -197,17 +197,13 @@ def _updated_index(writer: ChannelWriter, locale: str, listed: list[PagePlan], r
         return None
     if hashlib.sha256(blob).hexdigest() != old.sha:
         return None
-    replaced = {}
-    for doc, plan in enumerate(listed):
-        was, now = known[plan.relpath][1], records[plan.relpath]
-        if list(was) != list(now):  # a record read back is a list, one made now a tuple
-            replaced[doc] = (was, now)
+    replaced = {doc: (known.record(plan.relpath), records.record(plan.relpath))
+                for doc, plan in enumerate(listed) if known.text(plan.relpath) != records.text(plan.relpath)}
     text = blob.decode("utf-8")
     if not replaced:
         return text
     payload = read_index_script(text, locale)
-    categories = list(dict.fromkeys(category for plan in listed if (category := records[plan.relpath][2])))
-    updated = replace_documents(payload, replaced, categories) if payload is not None else None
+    updated = replace_documents(payload, replaced) if payload is not None else None
     return index_script(updated) if updated is not None else None
 
 
@@ -254,11 +250,10 @@ def _source(ctx, card: Card) -> str:
     return shown.path if shown is not None else card.id
 
 
-def _keeps(writer: ChannelWriter, plan: PagePlan, known: dict[str, tuple[str, Prepared]]) -> bool:
+def _keeps(writer: ChannelWriter, plan: PagePlan, known: SearchRecords) -> bool:
     """Keep the page as it is: its inputs are those it was made from, and its search record,
     made from the same inputs, is at hand."""
-    record = known.get(plan.relpath)
-    if record is None or record[0] != plan.digest or not writer.unchanged(plan.relpath, plan.inputs):
+    if known.digest(plan.relpath) != plan.digest or not writer.unchanged(plan.relpath, plan.inputs):
         return False
     writer.keep(plan.relpath, plan.inputs, plan.entry.id)
     return True
@@ -293,24 +288,6 @@ def _copy_file(ctx, writer: ChannelWriter, kb_path: str, entry_id: str) -> None:
         stat = None
     inputs = {kb_path: f"{stat.st_size}:{stat.st_mtime_ns}" if stat else "absent"}
     writer.output(file_path(kb_path), inputs, source.read_bytes, entry_id)
-
-
-def _load_records(ctx) -> dict[str, tuple[str, Prepared]]:
-    """The last build's search records, by page: (the digest of the inputs each was made
-    from, the record)."""
-    stored = cache.load(ctx.kb.root, RECORDS_CACHE + ctx.channel.name, _records_key())
-    out: dict[str, tuple[str, Prepared]] = {}
-    for relpath, value in stored.items():
-        try:
-            digest, (weights, doc, category) = value
-        except (TypeError, ValueError):
-            continue
-        out[relpath] = (digest, (weights, doc, category))
-    return out
-
-
-def _records_key() -> str:
-    return cache.cache_key("search-records")
 
 
 def _category_label(site: SiteInfo, entry: Entry) -> str | None:

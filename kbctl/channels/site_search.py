@@ -183,14 +183,16 @@ def read_index_script(text: str, locale: str) -> dict | None:
     return payload
 
 
-def replace_documents(payload: dict, replaced: dict[int, tuple[Prepared, Prepared]],
-                      categories: list[str]) -> dict | None:
+def replace_documents(payload: dict, replaced: dict[int, tuple[Prepared, Prepared]]) -> dict | None:
     """`payload` (changed in place) with documents replaced, each by number: (the record it
     was made from, the record it is now). This is the payload `SearchIndex` gives for the new
-    records, since the documents stay in number and order; `categories` are the new records'
-    categories in order of first appearance, and when they are not the payload's (they are
-    numbered in that order), None: the index is made whole."""
-    if payload["cats"] != categories:
+    records, since the documents stay in number and order; when the categories no longer
+    first appear in the payload's order (they are numbered in that order), None: the index is
+    made whole."""
+    categories = payload["cats"]
+    shown = [replaced[doc][1][2] if doc in replaced else (categories[record[4]] if record[4] >= 0 else None)
+             for doc, record in enumerate(payload["docs"])]
+    if list(dict.fromkeys(category for category in shown if category)) != categories:
         return None
     numbers = {name: number for number, name in enumerate(categories)}
     docs: list[list] = payload["docs"]
