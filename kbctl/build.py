@@ -142,7 +142,9 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     with stage("write"):
         for channel, writer in writers:
             _put_in_place(kb.root, writer, out / channel.name)
-            env.record_channel(channel.name, worlds[channel.name], output_digest(out / channel.name),
+            # In place, only what the writer put or removed has moved since the output check.
+            touched = {*writer.remade, *writer.removed()} if writer.in_place else None
+            env.record_channel(channel.name, worlds[channel.name], output_digest(out / channel.name, touched),
                                writer.records())
     env.sources, env.git_head, env.facts = scan.sources, head, facts
     env.linked_files = linked_stats(root, {path: None for path in linked_files(kb)})

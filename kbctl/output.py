@@ -187,35 +187,58 @@ def manifest_text(manifest: dict) -> str:
     return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
 
 
-def output_digest(folder: Path) -> str | None:
+def output_digest(folder: Path, touched: set[str] | None = None) -> str | None:
     """A channel folder as the last build left it, as one digest (None without a readable
     manifest): its manifest, the size and modification time of every file the manifest lists
     (a stat each, where hashing them would take seconds), and the modification time of every
     folder holding them, which a file added or removed there moves. A file edited, added or
-    deleted by hand makes the channel be made again whole."""
+    deleted by hand makes the channel be made again whole.
+
+    `touched`: the files this process wrote or removed in the folder since it last took its
+    digest. Only those and the folders above them are looked at again; every other file and
+    folder is as that digest saw it (the build writes nothing else there)."""
     manifest = read_manifest(folder)
     if manifest is None:
         return None
+    seen = _SEEN.get(str(folder)) if touched is not None else None
+    touched = touched or set()
+    touched_folders = {""}
+    for relpath in touched:
+        parent = relpath.rpartition("/")[0]
+        while parent not in touched_folders:
+            touched_folders.add(parent)
+            parent = parent.rpartition("/")[0]
     prefix = f"{folder}{os.sep}"  # strings, not Paths: this runs once per output file
     stat = os.stat
+    files: dict[str, tuple[int, int]] = {}
+    folders: dict[str, int] = {}
     numbers = array("q")
-    folders = {""}
     try:
         for relpath in manifest.files:
-            info = stat(prefix + relpath)
-            numbers.append(info.st_size)
-            numbers.append(info.st_mtime_ns)
+            known = seen[0].get(relpath) if seen is not None and relpath not in touched else None
+            if known is None:
+                info = stat(prefix + relpath)
+                known = (info.st_size, info.st_mtime_ns)
+            files[relpath] = known
+            numbers.extend(known)
             parent = relpath.rpartition("/")[0]
             while parent not in folders:
-                folders.add(parent)
+                folders[parent] = -1
                 parent = parent.rpartition("/")[0]
         for relpath in sorted(folders):
-            numbers.append(stat(prefix + relpath).st_mtime_ns)
+            mtime = seen[1].get(relpath) if seen is not None and relpath not in touched_folders else None
+            folders[relpath] = stat(prefix + relpath).st_mtime_ns if mtime is None else mtime
+            numbers.append(folders[relpath])
     except OSError:
         return None
+    _SEEN[str(folder)] = (files, folders)
     digest = hashlib.sha256(manifest.blob)
     digest.update(numbers.tobytes())
     return digest.hexdigest()
+
+
+# channel folder -> what output_digest last saw there: (file -> (size, mtime), folder -> mtime)
+_SEEN: dict[str, tuple[dict[str, tuple[int, int]], dict[str, int]]] = {}
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,19 @@ def test_a_commit_of_an_edit_already_built_remakes_only_what_shows_its_date(kb, 
     assert_same_as_cold(kb, out, tmp_path)
 
 
+@pytest.mark.parametrize("kind", ["answer", "added", "visibility"])
+def test_the_output_an_incremental_build_leaves_is_known_to_the_next(kb, tmp_path, kind):
+    """The snapshot taken after writing in place (only the files written or removed looked at
+    again) is the one the next build's output check takes of every file."""
+    out = tmp_path / "out"
+    build(kb, out)
+    EDITS[kind](kb)
+    assert remade(build(kb, out))
+    again = build(kb, out)
+    assert "every file made" not in again.stdout
+    assert remade(again) == set()
+
+
 def test_no_change_is_up_to_date_and_writes_nothing(kb, tmp_path):
     out = tmp_path / "out"
     build(kb, out)
