@@ -16,12 +16,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from kbctl.assets import file_refusal
 from kbctl.channels.base import ChannelContext, entry_url, last_verified
 from kbctl.channels.markdown_copy import answer_resolver, entry_markdown, heading_text
-from kbctl.channels.site_maps import file_path
+from kbctl.channels.site_maps import file_path, quoted_path
 from kbctl.channels.site_strings import language_name
 from kbctl.env import Inputs
 from kbctl.model import Entry
@@ -45,11 +44,11 @@ class Links:
     prefix: str
 
     def copy(self, entry: Entry) -> str:
-        return self.prefix + quote(markdown_path(entry), safe="/")
+        return self.prefix + quoted_path(markdown_path(entry))
 
     def file(self, ctx: ChannelContext) -> Callable[[str], str | None]:
         def url(kb_path: str) -> str | None:  # the same predicate as the pages' copies
-            return None if file_refusal(ctx.kb, kb_path) else self.prefix + quote(file_path(kb_path), safe="/")
+            return None if file_refusal(ctx.kb, kb_path) else self.prefix + quoted_path(file_path(kb_path))
 
         return url
 

@@ -64,12 +64,18 @@ def _quoted(relpath: str) -> str:
     return quote(relpath, safe="/#")
 
 
+@lru_cache(maxsize=65536)
+def quoted_path(relpath: str) -> str:
+    """A path in a URL (each page's path is quoted for several files at every build)."""
+    return quote(relpath, safe="/")
+
+
 def absolute_url(base_url: str | None, relpath: str) -> str | None:
     """A page's public URL: folders end in `/`, never in `index.html`."""
     if not base_url:
         return None
     relpath = relpath.removesuffix("index.html")
-    return f"{base_url}/{quote(relpath, safe='/')}"
+    return f"{base_url}/{quoted_path(relpath)}"
 
 
 def last_reviewed(entry: Entry) -> dt.date | None:
@@ -252,28 +258,32 @@ def _aliases(ctx, cards: dict[str, Card]) -> dict[str, Card]:
 class Sitemap:
     """sitemap.xml: absolute URLs of the pages to index (entries, categories, tags, homes).
 
-    Each URL's element is kept as text by its page's path (`urls`)."""
+    Made again only when a URL, its date or its alternates changed (`inputs`)."""
 
     def __init__(self, base_url: str | None):
         self.base_url = base_url
-        self.urls: dict[str, tuple[str | None, dict[str, str], str]] = {}  # relpath -> (lastmod, alternates, element)
+        self.urls: dict[str, tuple[str | None, dict[str, str]]] = {}  # relpath -> (lastmod, alternates)
 
     def add(self, relpath: str, lastmod, alternates: dict[str, str]) -> None:
         if self.base_url:
-            lastmod = lastmod.isoformat() if lastmod else None
-            self.urls[relpath] = (lastmod, alternates, self._element(relpath, lastmod, alternates))
+            self.urls[relpath] = (lastmod.isoformat() if lastmod else None, alternates)
 
     def url(self, relpath: str) -> str:
         return absolute_url(self.base_url, relpath) or ""
 
     def write(self, writer) -> None:
         if self.base_url:  # absolute URLs need base_url; without it there is no sitemap
-            writer.write("sitemap.xml", self.text())
+            writer.output("sitemap.xml", self.inputs(), self.text)
+
+    def inputs(self) -> dict[str, str]:
+        listed = repr((self.base_url, sorted((path, day, sorted(alternates.items()))
+                                             for path, (day, alternates) in self.urls.items())))
+        return {"pages": hashlib.sha256(listed.encode("utf-8")).hexdigest()[:20]}
 
     def text(self) -> str:
         urlset = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                   'xmlns:xhtml="http://www.w3.org/1999/xhtml">')
-        elements = [self.urls[relpath][2] for relpath in sorted(self.urls)]
+        elements = [self._element(relpath, *self.urls[relpath]) for relpath in sorted(self.urls)]
         return "\n".join(['<?xml version="1.0" encoding="UTF-8"?>', urlset, *elements, "</urlset>"]) + "\n"
 
     def _element(self, relpath: str, lastmod: str | None, alternates: dict[str, str]) -> str:
