@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -106,10 +107,12 @@ class Entry:
     unfilled: dict[str, str] = field(default_factory=dict)  # "title", "summary": as written
 
     # -- fields, with the contract's defaults ------------------------------------------------
+    # `meta` is complete when an Entry is made (kbctl/load/loader.py) and never changed after:
+    # the fields every channel asks of every entry many times over are worked out once.
     def line_of(self, key: str) -> int | None:
         return self.key_lines.get(key)
 
-    @property
+    @cached_property
     def id(self) -> str:
         return self.meta.get("id") or ""
 
@@ -129,11 +132,11 @@ class Entry:
     def owner(self) -> str:
         return self.meta.get("owner") or ""
 
-    @property
+    @cached_property
     def locale(self) -> str:
         return self.meta.get("_locale") or self.meta.get("locale") or ""
 
-    @property
+    @cached_property
     def visibility(self) -> str:
         return self.meta.get("visibility") or "public"
 
@@ -168,6 +171,11 @@ class Entry:
     @property
     def translation_of(self) -> str | None:
         return self.meta.get("translation_of")
+
+    @cached_property
+    def validity(self) -> tuple[dt.date | None, dt.date | None]:
+        """`valid_from` and `valid_to`: asked of each entry for each channel."""
+        return self.date("valid_from"), self.date("valid_to")
 
     def date(self, key: str) -> dt.date | None:
         value = self.meta.get(key)

@@ -9,7 +9,7 @@ from kbctl.model import VISIBILITY_RANK, Entry
 
 
 def in_validity(entry: Entry, as_of: dt.date) -> bool:
-    start, end = entry.date("valid_from"), entry.date("valid_to")
+    start, end = entry.validity
     return (start is None or start <= as_of) and (end is None or as_of <= end)
 
 
