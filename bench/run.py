@@ -49,6 +49,9 @@ AS_OF = "2026-11-22"
 SITE = "help-center"
 GIT_ENV = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+# kbctl as installed runs from compiled bytecode (pip compiles it); an editable install under
+# PYTHONDONTWRITEBYTECODE would compile every module it imports on every timed run.
+KBCTL_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 SERVE_POLL = 0.005  # how often the page file is read while waiting for serve's rebuild
 SERVE_START_TIMEOUT = 1800.0  # serve builds the channel before it reports it is serving
 SERVE_EDIT_TIMEOUT = 120.0
@@ -94,7 +97,7 @@ def timed(cmd: list[str], cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -
     measures nothing)."""
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty run cannot block
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=KBCTL_ENV, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)
