@@ -23,7 +23,7 @@ import gc
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +37,7 @@ from kbctl.facts import facts_digest
 from kbctl.gitcache import git_dates, git_head
 from kbctl.load.discover import Found, discover
 from kbctl.model import Diagnostic, KnowledgeBase, Severity
-from kbctl.output import ChannelWriter, discard, output_digest, staging_folder, swap_in
+from kbctl.output import ChannelWriter, Made, discard, output_digest, staging_folder, swap_in
 from kbctl.publish import carried
 from kbctl.resources import data_dir
 from kbctl.theme import theme_digest, theme_of
@@ -126,15 +126,12 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     gc.freeze()
     result = BuildResult(kb, diagnostics, unchanged=[c.name for c in channels if c not in stale])
     writers: list[tuple[Channel, ChannelWriter]] = []
+    previous = {c.name: env.outputs(c.name) if _intact(env, c, worlds, snapshots) else None for c in stale}
     try:
-        for channel in stale:
-            previous = env.outputs(channel.name) if _intact(env, channel, worlds, snapshots) else None
-            with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-                writer = make_channel(kb, channel, as_of, out, previous)
+        for channel, writer in make_channels(kb, stale, as_of, out, previous, progress):
             writers.append((channel, writer))
             result.channels[channel.name] = _report(writer, env.channels.get(channel.name), worlds[channel.name],
                                                     snapshots[channel.name])
-            cache.write_pending()  # per channel: its renderings are not kept while the next builds
     except BaseException:
         for _, writer in writers:  # a refusal in any channel (kbctl/leakguard.py) writes none
             _discard(writer)
@@ -152,6 +149,54 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         _save(root, env, memory)
     _RETAINED[:] = [kb]
     return result
+
+
+def make_channels(kb: KnowledgeBase, channels: list[Channel], as_of: dt.date, out: Path,
+                  previous: dict[str, dict[str, OutputRecord] | None],
+                  progress: Progress | None = None) -> Iterator[tuple[Channel, ChannelWriter]]:
+    """Each channel's writer, in order, its files staged (not yet in place).
+
+    Where every channel is made in place over the last build's output, the channels are made
+    side by side in forked children (kbctl/parallel.py): each is small next to a whole build,
+    and the cores would otherwise wait on one channel at a time. A fresh channel makes every
+    file, and two at once would double the peak memory: those are made one after another
+    here. On a failure the channels already yielded are the caller's to discard."""
+    if len(channels) > 1 and all(previous[c.name] is not None for c in channels):
+        yield from _made_side_by_side(kb, channels, as_of, out, previous)
+        return
+    for channel in channels:
+        with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
+            writer = make_channel(kb, channel, as_of, out, previous[channel.name])
+        cache.write_pending()  # per channel: its renderings are not kept while the next builds
+        yield channel, writer
+
+
+def _made_side_by_side(kb: KnowledgeBase, channels: list[Channel], as_of: dt.date, out: Path,
+                       previous: dict[str, dict[str, OutputRecord] | None]) -> Iterator[tuple[Channel, ChannelWriter]]:
+    from kbctl.parallel import fork_each
+
+    def task(channel: Channel) -> Callable[[], Made | BaseException]:
+        def made_in_child() -> Made | BaseException:
+            try:
+                with stage(f"channel {channel.name}"):
+                    writer = make_channel(kb, channel, as_of, out, previous[channel.name])
+                cache.write_pending()
+                return writer.made()
+            except BaseException as exc:  # noqa: BLE001 - the parent discards the others, then raises it
+                return exc
+
+        return made_in_child
+
+    failure: BaseException | None = None
+    for channel, outcome in zip(channels, fork_each([task(c) for c in channels])):
+        if isinstance(outcome, BaseException):
+            failure = failure or outcome  # the child discarded what it had staged
+            continue
+        writer = ChannelWriter(out / channel.name, previous[channel.name])
+        writer.merge(outcome)
+        yield channel, writer
+    if failure is not None:
+        raise failure
 
 
 def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,

@@ -1,4 +1,5 @@
-"""Spread independent per-entry work over the cores, in forked workers.
+"""Spread independent work over the cores, in forked workers: per-entry work (`fork_map`) and
+whole tasks such as one channel each (`fork_each`).
 
 Forked workers inherit the loaded knowledge base instead of receiving it pickled, so only the
 results cross a process boundary. Below `min_items`, or where fork is unavailable, the work runs
@@ -10,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -58,3 +60,70 @@ def _run_chunk(bounds: tuple[int, int]) -> list:
     func, items = _TASK
     start, stop = bounds
     return func(items[start:stop])
+
+
+def fork_each(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Each task in a forked child of its own, `worker_count()` at a time; the results (which
+    must pickle) in the tasks' order. Every task runs to its end; then the first exception a
+    task raised, in order, is raised here. Without fork, or with one worker, in this process.
+
+    Not `fork_map`'s pool: a task may itself use `fork_map`, and a pool's workers may have no
+    children. Each child sends its outcome through a pipe of its own, read as soon as it is
+    ready, so that no child waits long on a full pipe."""
+    if len(tasks) < 2 or worker_count() < 2 or not hasattr(os, "fork"):
+        return [task() for task in tasks]
+    outcomes: dict[int, tuple[bool, Any]] = {}
+    running: dict[Any, tuple[int, int]] = {}  # the child's pipe -> (its pid, its task's index)
+    waiting = list(range(len(tasks)))
+    try:
+        while waiting or running:
+            while waiting and len(running) < worker_count():
+                index = waiting.pop(0)
+                pipe, pid = _start(tasks[index])
+                running[pipe] = (pid, index)
+            for pipe in wait(list(running)):
+                pid, index = running.pop(pipe)
+                outcomes[index] = _outcome(pipe, pid)
+    finally:
+        for pipe, (pid, _) in running.items():  # interrupted: each child ends as it was told to
+            pipe.close()
+            os.waitpid(pid, 0)
+    results = []
+    for index in range(len(tasks)):
+        ok, value = outcomes[index]
+        if not ok:
+            raise value
+        results.append(value)
+    return results
+
+
+def _start(task: Callable[[], Any]) -> tuple[Any, int]:
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid:
+        writer.close()
+        return reader, pid
+    try:  # the child: its outcome to the pipe, then leave without the parent's exit code
+        reader.close()
+        try:
+            outcome: tuple[bool, Any] = (True, task())
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            outcome = (False, exc)
+        try:
+            writer.send(outcome)
+        except Exception as exc:  # noqa: BLE001 - a result or exception that cannot travel
+            writer.send((False, RuntimeError(f"a forked task's outcome could not be sent: {exc}")))
+    finally:
+        os._exit(0)
+
+
+def _outcome(pipe, pid: int) -> tuple[bool, Any]:
+    """What the child sent; it leaves once it has."""
+    try:
+        outcome = pipe.recv()
+    except (EOFError, OSError):
+        outcome = (False, RuntimeError("a forked task ended without an outcome (killed?)"))
+    finally:
+        pipe.close()
+        os.waitpid(pid, 0)
+    return outcome

@@ -307,3 +307,35 @@ def test_a_theme_edit_builds_like_a_cold_build(tmp_path, kind):
     assert tree(out) != before
     assert_same_as_cold(kb, out, tmp_path)
     assert "up to date" in build(kb, out).stdout  # and then nothing is left to do
+
+
+def test_channels_made_side_by_side_build_like_a_cold_build(kb, tmp_path):
+    """Two workers at least, whatever the machine: every channel is made in place in a child."""
+    out = tmp_path / "out"
+    build(kb, out, env={"KBCTL_WORKERS": "2"})
+    edit(kb, "billing/auto-pay.md", "title: 如何开通自动缴费？", "title: 怎样开通自动缴费？")
+    result = build(kb, out, env={"KBCTL_WORKERS": "2"})
+    assert {line.split("/")[0] for line in remade(result)} >= {"help-center", "agent-portal", "faq-bot"}
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_channel_refused_beside_others_leaves_every_output_untouched(kb, tmp_path, monkeypatch):
+    """A refusal in one channel's child: the others made theirs side by side; none is put in place."""
+    from kbctl.channels import faq
+    from kbctl.errors import BuildRefused
+
+    out = tmp_path / "out"
+    build(kb, out)
+    before = tree(out)
+    made = faq.render
+
+    def made_then_refused(ctx, writer):
+        made(ctx, writer)
+        raise BuildRefused("refused after its files were staged")
+
+    monkeypatch.setattr(faq, "render", made_then_refused)
+    edit(kb, "billing/auto-pay.md", "title: 如何开通自动缴费？", "title: 怎样开通自动缴费？")
+    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out), env={"KBCTL_WORKERS": "2"})
+    assert result.code == 1 and "refused after its files were staged" in result.stderr + result.stdout
+    assert tree(out) == before
+    assert not [p for p in out.rglob("*") if ".kbctl-new" in p.name]
