@@ -7,7 +7,6 @@ import random
 
 from kbctl.channels.site_search import (
     SearchIndex,
-    index_script,
     prepare,
     read_index_script,
     replace_documents,
@@ -49,14 +48,14 @@ def test_replacing_documents_gives_the_index_built_whole():
                 weights[f"only{trial}"] = 3
                 new[doc] = (weights, new[doc][1], new[doc][2])
             replaced[doc] = (old[doc], new[doc])
-        payload = read_index_script(_whole("en-US", old), "en-US")
-        assert payload is not None
-        updated = replace_documents(payload, replaced)
+        index = read_index_script(_whole("en-US", old), "en-US")
+        assert index is not None
+        updated = replace_documents(index, replaced)
         if _categories(new) != _categories(old):
             assert updated is None  # categories numbered anew: the index is made whole
             continue
         assert updated is not None
-        assert index_script(updated) == _whole("en-US", new), trial
+        assert updated.script() == _whole("en-US", new), trial
 
 
 def test_a_script_of_another_locale_or_shape_is_not_read():
@@ -65,3 +64,17 @@ def test_a_script_of_another_locale_or_shape_is_not_read():
     assert read_index_script(script, "en-US") is None
     assert read_index_script(script.replace('"v":1', '"v":2'), "zh-CN") is None
     assert read_index_script(script[:-5], "zh-CN") is None
+    assert read_index_script(script.replace('"post":[[', '"post":[["x",'), "zh-CN") is None
+    assert read_index_script(script.replace('"terms":[', '"terms":["extra",'), "zh-CN") is None
+    assert read_index_script(script.replace('"avgdl":', '"avgdl":"1"'), "zh-CN") is None
+
+
+def test_a_script_read_back_is_written_again_byte_for_byte():
+    rng = random.Random(3)
+    records = [_record(rng, n, ["a", "b"]) for n in range(30)]
+    for locale in ("zh-CN", "en-US"):
+        script = _whole(locale, records)
+        index = read_index_script(script, locale)
+        assert index is not None and index.script() == script
+    empty = _whole("en-US", [])
+    assert read_index_script(empty, "en-US").script() == empty

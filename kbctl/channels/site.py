@@ -60,7 +60,6 @@ from kbctl.channels.site_records import SearchRecords, load_records, save_record
 from kbctl.channels.site_search import (
     Prepared,
     SearchIndex,
-    index_script,
     prepare_entry,
     read_index_script,
     replace_documents,
@@ -202,9 +201,9 @@ def _updated_index(writer: ChannelWriter, locale: str, listed: list[PagePlan], r
     text = blob.decode("utf-8")
     if not replaced:
         return text
-    payload = read_index_script(text, locale)
-    updated = replace_documents(payload, replaced) if payload is not None else None
-    return index_script(updated) if updated is not None else None
+    index = read_index_script(text, locale)
+    updated = replace_documents(index, replaced) if index is not None else None
+    return updated.script() if updated is not None else None
 
 
 @dataclass

@@ -35,7 +35,9 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 INDEX_VERSION = 1
 FIELD_WEIGHTS = {"title": 10, "questions": 5, "tags": 5, "summary": 3, "body": 1}
@@ -141,73 +143,113 @@ class SearchIndex:
             cat = self.categories.setdefault(category, len(self.categories))
         self.docs.append([*doc_record, cat])
 
-    def payload(self) -> dict:
+    def written(self) -> WrittenIndex:
         terms = sorted(self.postings)
         avgdl = sum(d[3] for d in self.docs) / len(self.docs) if self.docs else 0.0
-        return {
-            "v": INDEX_VERSION,
-            "locale": self.locale,
-            "avgdl": round(avgdl, 2),
-            "docs": self.docs,
-            "cats": list(self.categories),
-            "terms": terms,
-            "post": [_delta(self.postings[t]) for t in terms],
-        }
+        return WrittenIndex(self.locale, round(avgdl, 2), list(self.categories), self.docs, terms,
+                            [_posting_text(_delta(self.postings[t])) for t in terms])
 
     def script(self) -> str:
         """The index as a script that loads from any host or from disk."""
-        return index_script(self.payload())
+        return self.written().script()
 
 
 SCRIPT_HEAD = "window.KBCTL_SEARCH=window.KBCTL_SEARCH||{};\n"
+_DECODER = json.JSONDecoder()
+# The payload's keys as json.dumps(sort_keys=True) orders them; "post" is read as text.
+_KEYS = ("avgdl", "cats", "docs", "locale", "post", "terms", "v")
+_POSTINGS_TEXT = re.compile(r"\[(?:\[[0-9,]*\](?:,\[[0-9,]*\])*)?\]")
 
 
-def index_script(payload: dict) -> str:
-    """A payload as the script search.js loads (its JSON made script-safe)."""
-    data = script_safe(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
-    return f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(payload['locale'])}]={data};\n"
+@dataclass
+class WrittenIndex:
+    """One locale's index as its script holds it, each term's postings kept as the text it is
+    written in (doc gaps and weights, comma-separated): an update decodes only the postings
+    of the terms it changes, a small part of millions of numbers."""
+
+    locale: str
+    avgdl: float
+    cats: list[str]
+    docs: list[list]  # [url, title, snippet, length, category number or -1]
+    terms: list[str]  # sorted
+    post: list[str]  # per term, e.g. "0,10,3,5"
+
+    def script(self) -> str:
+        """The script search.js loads: a JSON payload made script-safe."""
+        def dump(value) -> str:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+        postings = ",".join(f"[{text}]" for text in self.post)
+        payload = (f'{{"avgdl":{dump(self.avgdl)},"cats":{dump(self.cats)},"docs":{dump(self.docs)},'
+                   f'"locale":{dump(self.locale)},"post":[{postings}],"terms":{dump(self.terms)},'
+                   f'"v":{INDEX_VERSION}}}')
+        return f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(self.locale)}]={script_safe(payload)};\n"
 
 
-def read_index_script(text: str, locale: str) -> dict | None:
-    """The payload of a script `index_script` wrote for `locale`, or None."""
+def read_index_script(text: str, locale: str) -> WrittenIndex | None:
+    """The index of a script `WrittenIndex.script` wrote for `locale`, or None."""
     head = f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(locale)}]="
     if not (text.startswith(head) and text.endswith(";\n")):
         return None
+    body, at = text[len(head):-2], 0
+    values: dict[str, Any] = {}
     try:
-        payload = json.loads(text[len(head):-2])
+        for number, key in enumerate(_KEYS):
+            lead = ("{" if number == 0 else ",") + f'"{key}":'
+            if not body.startswith(lead, at):
+                return None
+            at += len(lead)
+            if key == "post":  # digits, commas and brackets only: the next quote opens "terms"
+                end = body.find('"', at) - 1
+                if end < at or not _POSTINGS_TEXT.fullmatch(body, at, end):
+                    return None
+                values[key], at = _split_postings(body[at:end]), end
+            else:
+                values[key], at = _DECODER.raw_decode(body, at)
     except ValueError:
         return None
-    fields = ("avgdl", "cats", "docs", "locale", "post", "terms", "v")
-    if not isinstance(payload, dict) or sorted(payload) != list(fields) or payload["v"] != INDEX_VERSION:
+    if body[at:] != "}" or values["v"] != INDEX_VERSION or values["locale"] != locale:
         return None
-    return payload
+    index = WrittenIndex(locale, values["avgdl"], values["cats"], values["docs"], values["terms"], values["post"])
+    if not (isinstance(index.avgdl, float) and isinstance(index.cats, list) and isinstance(index.docs, list)
+            and isinstance(index.terms, list) and len(index.terms) == len(index.post)):
+        return None
+    return index
 
 
-def replace_documents(payload: dict, replaced: dict[int, tuple[Prepared, Prepared]]) -> dict | None:
-    """`payload` (changed in place) with documents replaced, each by number: (the record it
-    was made from, the record it is now). This is the payload `SearchIndex` gives for the new
+def _split_postings(text: str) -> list[str]:
+    """"[[0,1],[0,5,2,1]]" -> ["0,1", "0,5,2,1"]."""
+    return [] if text == "[]" else text[2:-2].split("],[")
+
+
+def _posting_text(flat: list[int]) -> str:
+    return ",".join(map(str, flat))
+
+
+def replace_documents(index: WrittenIndex, replaced: dict[int, tuple[Prepared, Prepared]]) -> WrittenIndex | None:
+    """`index` (changed in place) with documents replaced, each by number: (the record it
+    was made from, the record it is now). This is the index `SearchIndex` gives for the new
     records, since the documents stay in number and order; when the categories no longer
-    first appear in the payload's order (they are numbered in that order), None: the index is
+    first appear in the index's order (they are numbered in that order), None: the index is
     made whole."""
-    categories = payload["cats"]
+    categories = index.cats
     shown = [replaced[doc][1][2] if doc in replaced else (categories[record[4]] if record[4] >= 0 else None)
-             for doc, record in enumerate(payload["docs"])]
+             for doc, record in enumerate(index.docs)]
     if list(dict.fromkeys(category for category in shown if category)) != categories:
         return None
     numbers = {name: number for number, name in enumerate(categories)}
-    docs: list[list] = payload["docs"]
+    docs = index.docs
     changed: dict[str, dict[int, int | None]] = {}  # token -> doc -> its new weight (None: gone)
     for doc, ((old_weights, _, _), (weights, record, category)) in replaced.items():
         docs[doc] = [*record, numbers[category] if category else -1]
         for token in old_weights.keys() | weights.keys():
             if weights.get(token) != old_weights.get(token):
                 changed.setdefault(token, {})[doc] = weights.get(token)
-    terms: list[str] = payload["terms"]
-    post: list[list[int]] = payload["post"]
+    terms, post = index.terms, index.post
     for token, weights_by_doc in changed.items():
         at = bisect.bisect_left(terms, token)
         present = at < len(terms) and terms[at] == token
-        postings = _postings(post[at]) if present else {}
+        postings = _postings([int(value) for value in post[at].split(",")]) if present and post[at] else {}
         for doc, weight in weights_by_doc.items():
             if weight is None:
                 postings.pop(doc, None)
@@ -215,14 +257,14 @@ def replace_documents(payload: dict, replaced: dict[int, tuple[Prepared, Prepare
                 postings[doc] = weight
         flat = _delta([value for doc in sorted(postings) for value in (doc, postings[doc])])
         if present and flat:
-            post[at] = flat
+            post[at] = _posting_text(flat)
         elif present:
             del terms[at], post[at]
         elif flat:
             terms.insert(at, token)
-            post.insert(at, flat)
-    payload["avgdl"] = round(sum(d[3] for d in docs) / len(docs), 2) if docs else 0.0
-    return payload
+            post.insert(at, _posting_text(flat))
+    index.avgdl = round(sum(d[3] for d in docs) / len(docs), 2) if docs else 0.0
+    return index
 
 
 def _postings(flat: list[int]) -> dict[int, int]:
