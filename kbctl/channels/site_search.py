@@ -145,8 +145,7 @@ class SearchIndex:
 
     def written(self) -> WrittenIndex:
         terms = sorted(self.postings)
-        avgdl = sum(d[3] for d in self.docs) / len(self.docs) if self.docs else 0.0
-        return WrittenIndex(self.locale, round(avgdl, 2), list(self.categories), self.docs, terms,
+        return WrittenIndex(self.locale, _average_length(self.docs), list(self.categories), self.docs, terms,
                             [_posting_text(_delta(self.postings[t])) for t in terms])
 
     def script(self) -> str:
@@ -175,15 +174,14 @@ class WrittenIndex:
     post: list[str]  # per term, e.g. "0,10,3,5"
 
     def script(self) -> str:
-        """The script search.js loads: a JSON payload made script-safe."""
-        def dump(value) -> str:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
+        """The script search.js loads: a JSON payload, each part made script-safe (the
+        postings are numbers and brackets only)."""
+        dump = json_for_script
         postings = ",".join(f"[{text}]" for text in self.post)
         payload = (f'{{"avgdl":{dump(self.avgdl)},"cats":{dump(self.cats)},"docs":{dump(self.docs)},'
                    f'"locale":{dump(self.locale)},"post":[{postings}],"terms":{dump(self.terms)},'
                    f'"v":{INDEX_VERSION}}}')
-        return f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(self.locale)}]={script_safe(payload)};\n"
+        return f"{SCRIPT_HEAD}window.KBCTL_SEARCH[{json.dumps(self.locale)}]={payload};\n"
 
 
 def read_index_script(text: str, locale: str) -> WrittenIndex | None:
@@ -226,6 +224,11 @@ def _posting_text(flat: list[int]) -> str:
     return ",".join(map(str, flat))
 
 
+def _average_length(docs: list[list]) -> float:
+    """BM25's average document length, as the payload carries it (search.js computes with it)."""
+    return round(sum(d[3] for d in docs) / len(docs), 2) if docs else 0.0
+
+
 def replace_documents(index: WrittenIndex, replaced: dict[int, tuple[Prepared, Prepared]]) -> WrittenIndex | None:
     """`index` (changed in place) with documents replaced, each by number: (the record it
     was made from, the record it is now). This is the index `SearchIndex` gives for the new
@@ -249,7 +252,7 @@ def replace_documents(index: WrittenIndex, replaced: dict[int, tuple[Prepared, P
     for token, weights_by_doc in changed.items():
         at = bisect.bisect_left(terms, token)
         present = at < len(terms) and terms[at] == token
-        postings = _postings([int(value) for value in post[at].split(",")]) if present and post[at] else {}
+        postings = _postings(post[at]) if present else {}
         for doc, weight in weights_by_doc.items():
             if weight is None:
                 postings.pop(doc, None)
@@ -263,12 +266,13 @@ def replace_documents(index: WrittenIndex, replaced: dict[int, tuple[Prepared, P
         elif flat:
             terms.insert(at, token)
             post.insert(at, _posting_text(flat))
-    index.avgdl = round(sum(d[3] for d in docs) / len(docs), 2) if docs else 0.0
+    index.avgdl = _average_length(docs)
     return index
 
 
-def _postings(flat: list[int]) -> dict[int, int]:
-    """A term's postings as written (doc gaps and weights), by document."""
+def _postings(text: str) -> dict[int, int]:
+    """A term's postings as written ("gap,weight,gap,weight"), by document."""
+    flat = [int(value) for value in text.split(",")] if text else []
     out: dict[int, int] = {}
     doc = 0
     for gap, weight in zip(flat[0::2], flat[1::2]):
