@@ -69,6 +69,21 @@ def test_records_cross_processes_and_the_cache_as_json_data(kb):
     assert (entry.id, diagnostics, entry.content_hash) == ("e001", [], digest)
 
 
+@pytest.mark.parametrize(("body", "blocks"), [
+    ("## 标题\n\n只有公开的正文。\n", False),
+    ("## 标题\n\n只有公开的正文。\n\n::: internal\n内部说明。\n:::\n", True),
+])
+def test_a_record_holds_the_answer_text_once_and_reads_back_equal(body, blocks):
+    """A body without blocks is its only segment: the record does not write it twice."""
+    parsed = loader.parse_entry("knowledge/a.md", entry_text(body, id="a", title="问题"), "zh-CN")
+    entry = parsed[0]
+    assert (entry.segments != [(None, entry.body)]) is blocks
+    written = records.dumps(parsed)
+    assert written.count("只有公开的正文") == (2 if blocks else 1)  # the body, and its segment
+    assert records.loads(written) == parsed
+    assert records.parsed_from(json.loads(written)) == parsed
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_loading_leaves_the_collector_as_it_found_it(kb, enabled):
     was = gc.isenabled()

@@ -8,7 +8,10 @@ holds is written as follows:
 
 - tuples, frozensets and records (Entry, Link, Block, Diagnostic) are lists in a fixed order;
 - a date or datetime in the front matter is its ISO text, its place listed beside the meta
-  (`[key, ..., "d" | "t"]`), so that a string that merely looks like a date stays a string.
+  (`[key, ..., "d" | "t"]`), so that a string that merely looks like a date stays a string;
+- the segments of a body without blocks, which are the body itself (`[[null, body]]`), are
+  null: most entries have no block, and their text written twice made the cache half again
+  as large to read back on every build.
 
 A meta value of any other type (YAML can make sets and bytes, or keys that are not strings)
 raises `NotData`: such an entry is simply not cached.
@@ -50,10 +53,16 @@ def entry_data(entry: Entry) -> list:
         [[link.kind, link.target, link.anchor, link.line, link.level, link.raw] for link in entry.links],
         [[block.name, block.start_line, block.end_line, block.text] for block in entry.blocks],
         sorted(entry.anchors), entry.raw_html_lines,
-        [list(heading) for heading in entry.headings], [list(segment) for segment in entry.segments],
+        [list(heading) for heading in entry.headings], _segments_data(entry),
         entry.content_hash, entry.git_date.isoformat() if entry.git_date else None,
         list(entry.facts), entry.unfilled,
     ]
+
+
+def _segments_data(entry: Entry) -> list | None:
+    if len(entry.segments) == 1 and entry.segments[0] == (None, entry.body):
+        return None  # the whole body, public: read back from the body
+    return [list(segment) for segment in entry.segments]
 
 
 def diagnostic_data(d: Diagnostic) -> list:
@@ -105,7 +114,7 @@ def entry_from(data: list) -> Entry:
         blocks=[Block(*block) for block in blocks],
         anchors=frozenset(anchors), raw_html_lines=raw_html_lines,
         headings=[tuple(heading) for heading in headings],  # type: ignore[misc]
-        segments=[tuple(segment) for segment in segments],  # type: ignore[misc]
+        segments=[(None, body)] if segments is None else [tuple(segment) for segment in segments],  # type: ignore[misc]
         content_hash=content_hash,
         git_date=dt.date.fromisoformat(git_date) if git_date is not None else None,
         facts=tuple(facts), unfilled=unfilled,
