@@ -4,7 +4,8 @@ An entry whose bytes are unchanged is not parsed again: its parsed record and lo
 come from here. The cache is keyed on everything else parsing depends on (kbctl's version,
 the entry schema, the default locale), so a stale cache is simply not used.
 
-Each cache is one JSON file, `.kbctl/<name>.json`, decoded with `json.loads` and nothing else:
+Each cache is one JSON file, `.kbctl/<name>.json`, decoded with `json.loads` and nothing else,
+or lines of text (`load_lines`) where its items are text already:
 a commit can plant files in `.kbctl/`, so nothing there is ever read back as pickle, marshal or
 compiled code. What a cache holds must be JSON data (its caller's job: kbctl/load/records.py
 for entries). Every file is also sealed (kbctl/cachetrust.py), so that a planted file, however
@@ -99,6 +100,31 @@ def _encode(key: str, items: dict[str, Any]) -> str:
     fields = ",".join(f"{_dumps(name)}:{value if isinstance(value, Encoded) else _dumps(value)}"
                       for name, value in items.items())
     return f'{{"key":{_dumps(key)},"items":{{{fields}}}}}'
+
+
+def load_lines(root: Path, file_name: str, key: str) -> list[str]:
+    """The lines of the line cache `.kbctl/<file_name>` after its key line; none when it is
+    missing, unsealed or of another key. Split at line feeds only: a line may hold any other
+    character that Python's `splitlines` would split at (U+2028, U+0085)."""
+    data = cachetrust.read_sealed(root, file_name, _role(file_name))
+    if data is None:
+        return []
+    try:
+        text = data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return []
+    stored_key, _, rest = text.partition("\n")
+    return rest.split("\n") if stored_key == key and rest else []
+
+
+def save_lines_later(root: Path, file_name: str, key: str, lines: list[str]) -> None:
+    """Queue `lines` (none holding a line feed) for `write_pending`, as `save_later` does."""
+    def save_lines() -> None:
+        if cachetrust.usable(root):
+            data = "\n".join([key, *lines]).encode("utf-8", "surrogatepass")
+            cachetrust.write_sealed(root, file_name, _role(file_name), data)
+
+    _PENDING.append(save_lines)
 
 
 def _role(name: str) -> str:

@@ -78,3 +78,27 @@ def test_a_script_read_back_is_written_again_byte_for_byte():
         assert index is not None and index.script() == script
     empty = _whole("en-US", [])
     assert read_index_script(empty, "en-US").script() == empty
+
+
+def test_search_records_read_back_as_they_were_kept(tmp_path, monkeypatch):
+    """The records cache is lines of text: a record holding characters other readers break
+    lines at (U+2028, U+0085, a form feed) reads back whole; a page whose path would break a
+    line is simply not kept."""
+    from kbctl import cache
+    from kbctl.channels.site_records import SearchRecords, load_records, save_records
+
+    monkeypatch.setenv("KBCTL_SYNC_CACHE", "1")  # written here, not by a forked child
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = tmp_path / "kb"
+    root.mkdir()
+    records = SearchRecords()
+    odd = prepare("a/index.html", "行\u2028分隔", None, "正文\u0085\x0c结束\t制表", [], [], "话费")
+    records.put("a/index.html", "d1", odd)
+    records.put("b/index.html", "d2", prepare("b/index.html", "b", "s", "", [], [], None))
+    records.put("bad\npath/index.html", "d3", odd)
+    save_records(root, "help-center", records, ["a/index.html", "b/index.html", "bad\npath/index.html"])
+    cache.write_pending()
+    back = load_records(root, "help-center")
+    assert back.texts == {path: records.texts[path] for path in ("a/index.html", "b/index.html")}
+    assert back.record("a/index.html") == records.record("a/index.html")
+    assert load_records(root, "agent-portal").texts == {}

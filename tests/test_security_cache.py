@@ -95,8 +95,8 @@ def plant(kb: Path, markers: Path) -> None:
     """Every cache file of a warm `.kbctl/`, and every name kbctl's caches once had, holding a
     pickle that would create a marker named after it."""
     cache = kb / ".kbctl"
-    files = sorted(cache.glob("*.json"))
-    assert {"config.json", "entries.json", "env.json"} <= {p.name for p in files}
+    files = cache_files(kb)
+    assert {"config.json", "entries.json", "env.json", "search-records-help-center.tsv"} <= {p.name for p in files}
     for path in files:
         path.write_bytes(pickle.dumps(_Touch(markers / path.name)))
     for name in FORMER_NAMES:
@@ -108,11 +108,17 @@ def plant(kb: Path, markers: Path) -> None:
 def forge(kb: Path) -> None:
     """Every cache file replaced by well-formed JSON of kbctl's shape, unsealed: entries whose
     sha matches the real file but whose body says something else."""
-    cache = kb / ".kbctl"
-    for path in cache.glob("*.json"):
+    for path in cache_files(kb):
         data = path.read_bytes()[32:]  # kbctl's own, after its seal
         text = data.decode("utf-8").replace("如何", "FORGED")
         path.write_text(text, encoding="utf-8")
+
+
+def cache_files(kb: Path) -> list[Path]:
+    """Every file kbctl's caches keep in `.kbctl/` (JSON, and lines of text)."""
+    files = sorted(p for p in (kb / ".kbctl").iterdir() if p.is_file() and p.name != ".gitignore")
+    assert all(p.suffix in (".json", ".tsv") for p in files), files
+    return files
 
 
 def commit_cache(kb: Path) -> None:
@@ -180,11 +186,11 @@ def test_a_committed_cache_kbctl_sealed_itself_is_not_read_either(kb, tmp_path, 
     out = tmp_path / "out"
     build(kb, out, env)
     commit_cache(kb)
-    committed = {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.json")}
+    committed = {p: p.read_bytes() for p in cache_files(kb)}
     assert committed
     result = build(kb, out, env)
     assert "up to date" not in result.stderr and f"[{NOTE}]" in result.stderr
-    assert {p: p.read_bytes() for p in (kb / ".kbctl").glob("*.json")} == committed
+    assert {p: p.read_bytes() for p in cache_files(kb)} == committed
     assert tree(out) == cold_tree(kb, tmp_path, env)
 
 

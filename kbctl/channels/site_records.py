@@ -2,9 +2,13 @@
 
 A page kept as it is keeps its search record, made from the same inputs, so its locale's
 index can be updated rather than weighed again (kbctl/channels/site.py). A record is kept as
-its JSON text inside the cache (`.kbctl/search-records-<channel>.json`, sealed data like every
-cache: kbctl/cache.py): the cache of 10,000 pages then decodes as 10,000 strings, and only the
-records an index update needs are decoded into weights.
+its JSON text, and only the records an index update needs are decoded into weights.
+
+The cache (`.kbctl/search-records-<channel>.tsv`, sealed data like every cache: kbctl/cache.py)
+is lines of text: its key, then a line per page, `relpath TAB digest TAB record`. A record's
+JSON text holds no tab or line break (JSON writes them escaped), and a relpath that does is
+simply not kept. Reading 10,000 records is then splitting lines, not decoding 24 MB of JSON
+strings.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from kbctl import cache
 from kbctl.channels.site_search import Prepared
 
 CACHE_PREFIX = "search-records-"
+SUFFIX = ".tsv"
 
 
 @dataclass
@@ -52,16 +57,29 @@ def record_text(record: Prepared) -> str:
 def load_records(root: Path, channel: str) -> SearchRecords:
     """The last build's records of `channel` (none when the cache is missing or not kbctl's)."""
     out = SearchRecords()
-    for relpath, value in cache.load(root, CACHE_PREFIX + channel, _key()).items():
-        if isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value):
-            out.texts[relpath] = (value[0], value[1])
+    lines = cache.load_lines(root, _name(channel), _key())
+    for line in lines:
+        relpath, tab, rest = line.partition("\t")
+        digest, tab2, text = rest.partition("\t")
+        if tab and tab2:
+            out.texts[relpath] = (digest, text)
     return out
 
 
 def save_records(root: Path, channel: str, records: SearchRecords, order: list[str]) -> None:
     """Keep the records of the pages `order` lists (written by the forked writer)."""
-    cache.save_later(root, CACHE_PREFIX + channel, _key(),
-                     {relpath: list(records.texts[relpath]) for relpath in order})
+    texts = records.texts
+    cache.save_lines_later(root, _name(channel), _key(),
+                           [f"{relpath}\t{texts[relpath][0]}\t{texts[relpath][1]}" for relpath in order
+                            if not _breaks_lines(relpath)])
+
+
+def _breaks_lines(relpath: str) -> bool:
+    return "\t" in relpath or "\n" in relpath or "\r" in relpath
+
+
+def _name(channel: str) -> str:
+    return f"{CACHE_PREFIX}{channel}{SUFFIX}"
 
 
 def _key() -> str:
