@@ -45,6 +45,7 @@ from kbctl.timing import stage
 
 if TYPE_CHECKING:
     from kbctl.channels.base import ChannelContext
+    from kbctl.load.loader import Parses
 
 # Loading, checking and rendering are imported where a build really happens: a no-change
 # rebuild only compares digests, and should not pay for importing the Markdown stack.
@@ -83,10 +84,11 @@ class BuildResult:
 
 @dataclass
 class BuildMemory:
-    """What a long-running process (kbctl serve) keeps between its builds: the environment,
-    instead of reading it back from the cache folder."""
+    """What a long-running process (kbctl serve) keeps between its builds, instead of reading
+    it back from the cache folder: the environment, and every entry's parse."""
 
     env: BuildEnv | None = None
+    parses: Parses | None = None
 
 
 def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
@@ -119,7 +121,10 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             env.sources = scan.sources
             _save(root, env, memory)
         return BuildResult(None, [], unchanged=[c.name for c in channels])
-    kb, diagnostics = _load_and_check(root, config, as_of, scan, head)
+    # An entry file whose stat is as recorded is not read again: its parse is found by the
+    # content hash the last build recorded, which the facts it names are part of.
+    unread = scan.recorded_digests() if facts == env.facts else {}
+    kb, diagnostics = _load_and_check(root, config, as_of, scan, head, memory, unread)
     # The knowledge base lives until the end: keep the cyclic collector from rescanning its
     # millions of objects at every collection the rendering triggers (and forked workers from
     # touching, so copying, their pages).
@@ -143,7 +148,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             touched = {*writer.remade, *writer.removed()} if writer.in_place else None
             env.record_channel(channel.name, worlds[channel.name], output_digest(out / channel.name, touched),
                                writer.records())
-    env.sources, env.git_head, env.facts = scan.sources, head, facts
+    env.sources, env.git_head, env.facts = scan.with_digests(kb), head, facts
     env.linked_files = linked_stats(root, {path: None for path in linked_files(kb)})
     with stage("environment save"):
         _save(root, env, memory)
@@ -297,17 +302,30 @@ def load_checked(root: Path, config: Config, as_of: dt.date) -> KnowledgeBase:
     return _load_and_check(root, config, as_of, scan, git_head(root))[0]
 
 
-def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan, head: str):
+def _load_and_check(root: Path, config: Config, as_of: dt.date, scan: Scan, head: str,
+                    memory: BuildMemory | None = None, unread: dict[str, str] | None = None):
     """The knowledge base, validated (refused on errors), with git dates (read at `head`)
-    attached."""
+    attached. With a `memory`, the entries parsed by its earlier builds are taken from it;
+    the files `unread` names (with their content hashes) are read only if no parse of that
+    hash is at hand."""
     from kbctl.checks import run_validate
-    from kbctl.load.loader import load_kb, read_entry_file
+    from kbctl.load.loader import Parses, Unread, load_kb, read_entry_file
 
-    raw = [(item, scan.read[item.path] if item.path in scan.read else read_entry_file(item))
-           for item in scan.found]
+    unread = unread or {}
+
+    def data(item: Found):
+        if item.path in scan.read:
+            return scan.read[item.path]
+        digest = unread.get(item.path)
+        return Unread(digest) if digest is not None else read_entry_file(item)
+
+    raw = [(item, data(item)) for item in scan.found]
     history: list = []  # git history is read while workers parse the entries
+    if memory is not None and memory.parses is None:
+        memory.parses = Parses()
     with stage("load (+ git history)"):
-        kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(git_dates(root, head)))
+        kb = load_kb(root, config, raw=raw, meanwhile=lambda: history.append(git_dates(root, head)),
+                     parses=memory.parses if memory is not None else None)
     with stage("validate"):
         diagnostics = run_validate(kb, as_of)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
@@ -337,11 +355,10 @@ def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> Chan
 
 
 def _attach_git_dates(kb: KnowledgeBase, dates) -> None:
-    """Pages and FAQ data show the last verification date, which git history may advance."""
-    if not dates.usable:
-        return
+    """Pages and FAQ data show the last verification date, which git history may advance.
+    Set on every entry, each build: an entry a BuildMemory kept has the last build's."""
     for entry in kb.entries:
-        entry.git_date = dates.dates.get(entry.path)
+        entry.git_date = dates.dates.get(entry.path) if dates.usable else None
 
 
 # -- scan: what changed since the last build ---------------------------------------------------
@@ -357,6 +374,18 @@ class Scan:
     changed: list[str]  # added, modified or removed since the last build
     removed: list[str]
     stats_moved: bool  # some stat differs from the recorded one (bytes the same or not)
+
+    def recorded_digests(self) -> dict[str, str]:
+        """The content hash recorded for each file this run did not read."""
+        return {path: source.digest for path, source in self.sources.items()
+                if source.digest is not None and path not in self.read}
+
+    def with_digests(self, kb: KnowledgeBase) -> dict[str, SourceRecord]:
+        """The sources, each with its entry's content hash as this build loaded it."""
+        digests = {entry.path: entry.content_hash or None for entry in kb.entries}
+        return {path: source if source.digest == digests.get(path) else
+                SourceRecord(source.stat, source.sha, digests.get(path))
+                for path, source in self.sources.items()}
 
 
 def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
@@ -379,7 +408,8 @@ def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
         moved = True
         read[item.path] = data = read_entry_file(item)
         sha = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
-        sources[item.path] = SourceRecord(stat, sha)
+        same = last is not None and sha is not None and sha == last.sha
+        sources[item.path] = SourceRecord(stat, sha, last.digest if same and last is not None else None)
         if last is None or sha != last.sha or sha is None:
             changed.append(item.path)
     added = [path for path in changed if path not in old]

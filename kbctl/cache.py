@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,14 @@ class Encoded(str):
     made (kbctl/load/loader.py), is not decoded and encoded again to be saved."""
 
 
+@dataclass(frozen=True)
+class EncodedLater:
+    """An item's value as JSON text, made by the writer (a forked child: `write_pending`) so
+    that the build does not wait for it; `make` returning None leaves the item out."""
+
+    make: Callable[[], str | None]
+
+
 def save(root: Path, name: str, key: str, items: dict[str, Any]) -> None:
     """Write atomically; a cache that cannot be written is not an error. `items` must be
     JSON data (a TypeError otherwise: a caller's bug) or `Encoded`."""
@@ -97,9 +106,17 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":")
 
 def _encode(key: str, items: dict[str, Any]) -> str:
     """`{"key": key, "items": items}` as JSON text, with `Encoded` values as they are."""
-    fields = ",".join(f"{_dumps(name)}:{value if isinstance(value, Encoded) else _dumps(value)}"
-                      for name, value in items.items())
+    fields = ",".join(f"{_dumps(name)}:{text}" for name, value in items.items()
+                      if (text := _item_json(value)) is not None)
     return f'{{"key":{_dumps(key)},"items":{{{fields}}}}}'
+
+
+def _item_json(value: Any) -> str | None:
+    if isinstance(value, Encoded):
+        return value
+    if isinstance(value, EncodedLater):
+        return value.make()
+    return _dumps(value)
 
 
 def load_lines(root: Path, file_name: str, key: str) -> list[str]:

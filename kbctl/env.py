@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kbctl import cachetrust
 
-ENV_VERSION = 3
+ENV_VERSION = 4
 FILE_NAME = "env.json"
 ROLE = "env"
 
@@ -37,6 +37,9 @@ class SourceRecord:
 
     stat: tuple[int, int, int] | None  # (size, mtime_ns, inode), None when unreadable
     sha: str | None  # sha256 of its bytes, None when unreadable
+    # Its entry's content hash (its bytes and the facts it names: kbctl/load/loader.py), by
+    # which its parse is found again without reading the file; None if it made no entry.
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def to_data(env: BuildEnv) -> dict:
     return {
         "version": ENV_VERSION,
         "key": env.key,
-        "sources": {path: [list(s.stat) if s.stat else None, s.sha] for path, s in env.sources.items()},
+        "sources": {path: [list(s.stat) if s.stat else None, s.sha, s.digest] for path, s in env.sources.items()},
         "linked_files": {path: list(stat) if stat else None for path, stat in env.linked_files.items()},
         "git_head": env.git_head,
         "facts": env.facts,
@@ -149,7 +152,7 @@ def from_data(data: dict) -> BuildEnv:
         raise ValueError("another version of the build environment")
     return BuildEnv(
         key=str(data["key"]),
-        sources={path: SourceRecord(_stat(stat), sha) for path, (stat, sha) in data["sources"].items()},
+        sources={path: SourceRecord(_stat(stat), sha, digest) for path, (stat, sha, digest) in data["sources"].items()},
         linked_files={path: _stat(stat) for path, stat in data["linked_files"].items()},
         git_head=str(data["git_head"]),
         facts=str(data["facts"]),

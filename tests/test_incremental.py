@@ -339,3 +339,94 @@ def test_a_channel_refused_beside_others_leaves_every_output_untouched(kb, tmp_p
     assert result.code == 1 and "refused after its files were staged" in result.stderr + result.stdout
     assert tree(out) == before
     assert not [p for p in out.rglob("*") if ".kbctl-new" in p.name]
+
+
+# -- a long-running process (kbctl serve) keeps its parses between builds ------------------------
+
+def test_builds_that_keep_their_parses_in_memory_build_like_cold_ones(kb, tmp_path, monkeypatch):
+    """As `kbctl serve` builds: the entries parsed by earlier builds come from memory, not from
+    the entries cache; an edited file alone is parsed again, and every build equals a cold one,
+    before and after a commit (git dates are set on every entry again)."""
+    import datetime as dt
+
+    from kbctl import cache
+    from kbctl.build import BuildMemory
+    from kbctl.build import build as build_in_process
+    from kbctl.config import load_config
+
+    monkeypatch.setenv("KBCTL_SYNC_CACHE", "1")
+    out, memory = tmp_path / "out", BuildMemory()
+    read_caches: list[str] = []
+    real_load = cache.load
+    monkeypatch.setattr(cache, "load", lambda root, name, key: read_caches.append(name) or real_load(root, name, key))
+
+    def build_kept():
+        return build_in_process(kb, load_config(kb), dt.date.fromisoformat(AS_OF), out, memory=memory).kb
+
+    first = build_kept()
+    assert "entries" in read_caches
+    for kind in ("title", "related", "added", "visibility", "deleted"):
+        read_caches.clear()
+        EDITS[kind](kb)
+        loaded = build_kept()
+        assert "entries" not in read_caches, kind
+        assert loaded.by_path["knowledge/billing/read-your-bill.md"] is first.by_path["knowledge/billing/read-your-bill.md"]
+        assert_same_as_cold(kb, out, tmp_path)
+    commit_all(kb, "edits", "2026-11-21")
+    build_kept()
+    assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_the_entries_cache_a_kept_build_writes_is_whole(kb, tmp_path, monkeypatch):
+    """The cache a build with its parses in memory writes holds every entry, as parsed (no git
+    date), so a later `kbctl build` parses nothing again."""
+    import datetime as dt
+
+    from kbctl import cache
+    from kbctl.build import BuildMemory
+    from kbctl.build import build as build_in_process
+    from kbctl.config import load_config
+    from kbctl.load import loader
+
+    monkeypatch.setenv("KBCTL_SYNC_CACHE", "1")
+    out, memory = tmp_path / "out", BuildMemory()
+    for kind in (None, "title"):
+        if kind:
+            EDITS[kind](kb)
+        build_in_process(kb, load_config(kb), dt.date.fromisoformat(AS_OF), out, memory=memory)
+    parsed: list[str] = []
+    real_parse = loader._parse_all
+    monkeypatch.setattr(loader, "_parse_all", lambda todo, *rest: parsed.extend(t[0] for t in todo) or real_parse(todo, *rest))
+    warm = loader.load_kb(kb)
+    assert parsed == []
+    assert warm.entries == loader.load_kb(kb, use_cache=False).entries
+    assert all(entry.git_date is None for entry in warm.entries)
+    key = cache.cache_key(load_config(kb).default_locale)
+    assert len(cache.load(kb, loader.CACHE_NAME, key)) == len(warm.entries)
+
+
+def test_a_rebuild_reads_only_the_entry_files_whose_stat_changed(kb, tmp_path, monkeypatch):
+    """The others' parses are found by the content hash the last build recorded; a fact
+    edited in kbctl.yaml makes every file be read again (a hash holds the facts it names)."""
+    from kbctl.load import discover, loader
+
+    out = tmp_path / "out"
+    build(kb, out)
+    read: list[str] = []
+    real_read = discover.read_entry_file
+
+    def counted(found):
+        read.append(found.path)
+        return real_read(found)
+
+    monkeypatch.setattr(discover, "read_entry_file", counted)
+    monkeypatch.setattr(loader, "read_entry_file", counted)
+    EDITS["title"](kb)
+    build(kb, out)
+    assert read == ["knowledge/billing/auto-pay.md"]
+    assert_same_as_cold(kb, out, tmp_path)
+    read.clear()
+    edit(kb, "../kbctl.yaml", 'hotline: {value: "10000"', 'hotline: {value: "10086"')
+    build(kb, out)
+    assert sorted(read) == sorted(found.path for found in discover.discover(kb))
+    assert_same_as_cold(kb, out, tmp_path)

@@ -9,11 +9,15 @@ garbage collector waits.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gc
 import hashlib
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kbctl import cache, cachetrust
 from kbctl.config import Config, load_config
@@ -41,56 +45,106 @@ def scan(root: Path) -> list[tuple[Found, bytes | Diagnostic]]:
     return [(f, read_entry_file(f)) for f in discover(root)]
 
 
+@dataclass(frozen=True)
+class Unread:
+    """An entry file not read again: its stat is the one the last build recorded, with this
+    content hash (kbctl/build.py). Read after all where no parse of that hash is at hand."""
+
+    digest: str
+
+
 def digests_of(raw, facts: Mapping[str, Fact] | None = None) -> dict[str, str]:
-    """Each file's content hash: its bytes, and what the facts it names say (kbctl/facts.py),
-    so that an entry is parsed, and its outputs made, again when one of its facts changes."""
+    """Each file's content hash (see `content_digest`); an unread file's as recorded."""
     digests = {}
     for found, data in raw:
         if isinstance(data, bytes):
-            digest = hashlib.sha256(data).hexdigest()
-            if facts is not None and (names := named_in(data)):
-                digest = hashlib.sha256(f"{digest}{facts_digest(names, facts)}".encode()).hexdigest()
-            digests[found.path] = digest
+            digests[found.path] = content_digest(data, facts)
+        elif isinstance(data, Unread):
+            digests[found.path] = data.digest
     return digests
 
 
+def content_digest(data: bytes, facts: Mapping[str, Fact] | None = None) -> str:
+    """A file's bytes, and what the facts it names say (kbctl/facts.py), so that an entry is
+    parsed, and its outputs made, again when one of its facts changes."""
+    digest = hashlib.sha256(data).hexdigest()
+    if facts is not None and (names := named_in(data)):
+        digest = hashlib.sha256(f"{digest}{facts_digest(names, facts)}".encode()).hexdigest()
+    return digest
+
+
+@dataclass
+class Parses:
+    """What the loads of a long-running process (kbctl serve) parsed, by path: the file's
+    content digest and its parse, which the next load takes as it is instead of decoding the
+    entries cache again. Sound because an entry is not changed once loaded, but for its git
+    date, which every build sets again (kbctl/build.py). `key`: what parsing depended on."""
+
+    key: str = ""
+    by_path: dict[str, tuple[str, Parsed]] = field(default_factory=dict)
+
+
 def load_kb(root: Path, config: Config | None = None, use_cache: bool = True, raw=None,
-            meanwhile=None) -> KnowledgeBase:
+            meanwhile=None, parses: Parses | None = None) -> KnowledgeBase:
     """Load every entry. `meanwhile` (work independent of the entries, such as reading git
-    history) runs while worker processes parse."""
+    history) runs while worker processes parse. `parses`: an earlier load's, used and
+    updated (with `use_cache`)."""
     with gc_paused():
-        return _load_kb(root, config, use_cache, raw, meanwhile)
+        return _load_kb(root, config, use_cache, raw, meanwhile, parses if use_cache else None)
 
 
-def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile) -> KnowledgeBase:
+def _load_kb(root: Path, config: Config | None, use_cache: bool, raw, meanwhile,
+             parses: Parses | None) -> KnowledgeBase:
     config = config or load_config(root)
     raw = scan(root) if raw is None else raw
     found = [f for f, _ in raw]
     digests = digests_of(raw, config.facts)
     key = cache.cache_key(config.default_locale)
-    cached = cache.load(root, CACHE_NAME, key) if use_cache else {}
+    remembered = parses.by_path if parses is not None and parses.key == key else {}
+    kept = {path: parsed for path, (digest, parsed) in remembered.items() if digests.get(path) == digest}
+    # What memory has not is new since the last build of this process: not in the cache either.
+    needed = use_cache and not remembered
+    cached = cache.load(root, CACHE_NAME, key) if needed else {}
     results: dict[str, Packed] = {}
     todo: list[tuple[str, bytes, str]] = []
     for item, data in raw:
-        if not isinstance(data, bytes):
-            results[item.path] = (None, [data])
-        elif (bad_path := path_problem(item.path)) is not None:
-            results[item.path] = (None, [bad_path])
-        elif (hit := cached.get(item.path)) and hit[0] == digests[item.path]:
-            results[item.path] = hit[1]
-        else:
-            todo.append((item.path, data, digests[item.path]))
+        path = item.path
+        if isinstance(data, Unread) and path not in kept and not _cached(cached, path, data.digest):
+            data = read_entry_file(item)  # no parse of the hash recorded: read it after all
+            if isinstance(data, bytes):
+                digests[path] = content_digest(data, config.facts)
+            else:
+                digests.pop(path, None)
+        if isinstance(data, Diagnostic):
+            results[path] = (None, [data])
+        elif (bad_path := path_problem(path)) is not None:
+            results[path] = (None, [bad_path])
+        elif path in kept:
+            results[path] = kept[path]
+        elif _cached(cached, path, digests[path]):
+            results[path] = cached[path][1]
+        elif isinstance(data, bytes):
+            todo.append((path, data, digests[path]))
     results.update(_parse_all(todo, config, meanwhile))
-    if use_cache and (todo or len(cached) != len(digests)):
+    if use_cache and (todo or (needed and len(cached) != len(digests))):
         # Encoding 10,000 records is done by a forked child while this process goes on; it
         # forks before `_assemble` turns the records' dates back into dates.
         cache.save_later(root, CACHE_NAME, key, _cache_items(digests, results))
         cache.write_pending()
     cached.clear()  # the decoded records go as entries are made of them (`_assemble`)
-    kb = _assemble(root, config, found, results)
+    kb, by_path = _assemble(root, config, found, results)
+    if parses is not None:
+        parses.key = key
+        parses.by_path = {path: (digests[path], parsed) for path, parsed in by_path.items() if path in digests}
     if use_cache:  # validate and build say when a committed cache was not read
         kb.diagnostics.extend(cachetrust.ignored_note(root))
     return kb
+
+
+def _cached(cached: dict[str, Any], path: str, digest: str) -> bool:
+    """The entries cache holds a parse of this content hash of the file."""
+    hit = cached.get(path)
+    return isinstance(hit, list) and len(hit) == 2 and hit[0] == digest
 
 
 def pack(parsed: Parsed) -> Packed:
@@ -115,7 +169,7 @@ def unpack(packed: Packed) -> Parsed:
 
 def _cache_items(digests: dict[str, str], results: dict[str, Packed]) -> dict[str, object]:
     """What the entries cache keeps: each file's digest and record, new ones as the worker
-    wrote them."""
+    wrote them, and those an earlier load of this process parsed encoded by the writer."""
     items: dict[str, object] = {}
     for path, digest in digests.items():
         packed = results.get(path)
@@ -123,7 +177,21 @@ def _cache_items(digests: dict[str, str], results: dict[str, Packed]) -> dict[st
             items[path] = cache.Encoded(f'["{digest}",{packed}]')  # a digest is hex: no escaping
         elif isinstance(packed, list):
             items[path] = [digest, packed]
+        elif packed is not None and packed[0] is not None:
+            items[path] = cache.EncodedLater(functools.partial(_item_text, digest, packed))
     return items
+
+
+def _item_text(digest: str, parsed: Parsed) -> str | None:
+    """A remembered parse as the cache keeps it: as parsed, so without the git date a build
+    gave its entry since. None where JSON cannot carry it (it is not cached)."""
+    entry, diagnostics = parsed
+    if entry is not None and entry.git_date is not None:
+        entry = dataclasses.replace(entry, git_date=None)
+    try:
+        return f'["{digest}",{records.dumps((entry, diagnostics))}]'
+    except records.NotData:
+        return None
 
 
 @contextmanager
@@ -143,17 +211,20 @@ def gc_paused():
             gc.enable()
 
 
-def _assemble(root, config, found, results: dict[str, Packed]) -> KnowledgeBase:
+def _assemble(root, config, found, results: dict[str, Packed]) -> tuple[KnowledgeBase, dict[str, Parsed]]:
     """The knowledge base of the records in `results`, which are used up: each record's decoded
-    JSON goes once its entry is made, so that the two are never all held at once."""
+    JSON goes once its entry is made, so that the two are never all held at once. And each
+    file's parse, by path."""
     entries: list[Entry] = []
     diagnostics: list[Diagnostic] = []
+    by_path: dict[str, Parsed] = {}
     for item in found:
-        entry, found_diags = unpack(results.pop(item.path))
+        by_path[item.path] = parsed = unpack(results.pop(item.path))
+        entry, found_diags = parsed
         diagnostics.extend(found_diags)
         if entry is not None:
             entries.append(entry)
-    return KnowledgeBase(root=root, config=config, entries=entries, diagnostics=diagnostics)
+    return KnowledgeBase(root=root, config=config, entries=entries, diagnostics=diagnostics), by_path
 
 
 def _parse_all(todo: list[tuple[str, bytes, str]], config: Config, meanwhile=None) -> dict[str, Packed]:
