@@ -23,6 +23,7 @@ import gc
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     stale = [c for c in channels if not (quiet and _intact(env, c, worlds, snapshots))]
     if not stale:
         if scan.stats_moved:  # touched, not changed: remember the new stats
-            env.sources = scan.sources
+            env.sources, env.scanned_at = scan.sources, scan.started
             _save(root, env, memory)
         return BuildResult(None, [], unchanged=[c.name for c in channels])
     # An entry file whose stat is as recorded is not read again: its parse is found by the
@@ -148,7 +149,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             touched = {*writer.remade, *writer.removed()} if writer.in_place else None
             env.record_channel(channel.name, worlds[channel.name], output_digest(out / channel.name, touched),
                                writer.records())
-    env.sources, env.git_head, env.facts = scan.with_digests(kb), head, facts
+    env.sources, env.scanned_at = scan.with_digests(kb), scan.started
+    env.git_head, env.facts = head, facts
     env.linked_files = linked_stats(root, {path: None for path in linked_files(kb)})
     with stage("environment save"):
         _save(root, env, memory)
@@ -374,6 +376,7 @@ class Scan:
     changed: list[str]  # added, modified or removed since the last build
     removed: list[str]
     stats_moved: bool  # some stat differs from the recorded one (bytes the same or not)
+    started: int = 0  # when the stats were taken (ns since the epoch)
 
     def recorded_digests(self) -> dict[str, str]:
         """The content hash recorded for each file this run did not read."""
@@ -388,12 +391,20 @@ class Scan:
                 for path, source in self.sources.items()}
 
 
+# A file modified this close before its stat was recorded may have been modified again within
+# the same tick of its file system's clock (two seconds on FAT), keeping size and time: its
+# stat proves nothing and it is read again (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
+
+
 def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
     """Stat every entry file and read only those whose size, time or inode changed: a rebuild
     after one edit reads one file, not 10,000 (git's index idea)."""
     from kbctl.load.discover import read_entry_file
 
+    started = time.time_ns()
     old = env.sources
+    trusted_before = env.scanned_at - RACY_NS
     sources: dict[str, SourceRecord] = {}
     read: dict[str, bytes | Diagnostic] = {}
     changed: list[str] = []
@@ -402,7 +413,7 @@ def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
     for item in found:
         stat = _stat(base + item.path)
         last = old.get(item.path)
-        if stat is not None and last is not None and last.stat == stat:
+        if stat is not None and last is not None and last.stat == stat and stat[1] < trusted_before:
             sources[item.path] = last
             continue
         moved = True
@@ -414,7 +425,7 @@ def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
             changed.append(item.path)
     added = [path for path in changed if path not in old]
     removed = sorted(old.keys() - sources.keys())
-    return Scan(found, sources, read, added, changed + removed, removed, moved or bool(removed))
+    return Scan(found, sources, read, added, changed + removed, removed, moved or bool(removed), started)
 
 
 def _stat(path: str) -> tuple[int, int, int] | None:

@@ -70,6 +70,7 @@ class BuildEnv:
     linked_files: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)  # path -> stat
     git_head: str = ""
     facts: str = ""  # digest of kbctl.yaml's facts: a change is looked into entry by entry
+    scanned_at: int = 0  # when the sources' stats were taken (ns since the epoch)
     channels: dict[str, ChannelRecord] = field(default_factory=dict)
     root: Path | None = None
     _outputs: dict[str, dict[str, OutputRecord]] = field(default_factory=dict)  # read or made
@@ -142,6 +143,7 @@ def to_data(env: BuildEnv) -> dict:
         "linked_files": {path: list(stat) if stat else None for path, stat in env.linked_files.items()},
         "git_head": env.git_head,
         "facts": env.facts,
+        "scanned_at": env.scanned_at,
         "channels": {name: {"world": c.world, "snapshot": c.snapshot, "outputs": c.outputs_digest}
                      for name, c in env.channels.items()},
     }
@@ -156,6 +158,7 @@ def from_data(data: dict) -> BuildEnv:
         linked_files={path: _stat(stat) for path, stat in data["linked_files"].items()},
         git_head=str(data["git_head"]),
         facts=str(data["facts"]),
+        scanned_at=int(data["scanned_at"]),
         channels={name: ChannelRecord(dict(c["world"]), c["snapshot"], str(c["outputs"]))
                   for name, c in data["channels"].items()},
     )

@@ -430,3 +430,22 @@ def test_a_rebuild_reads_only_the_entry_files_whose_stat_changed(kb, tmp_path, m
     build(kb, out)
     assert sorted(read) == sorted(found.path for found in discover.discover(kb))
     assert_same_as_cold(kb, out, tmp_path)
+
+
+def test_a_file_changed_again_within_its_clock_tick_is_read_again(kb, tmp_path):
+    """Rewritten to the same size with the same modification time (two saves within one tick
+    of the file system's clock), a file made just before the last build is read again: its
+    stat was taken too close to its change to prove anything ("racily clean", as git says)."""
+    out = tmp_path / "out"
+    path = kb / "knowledge" / "billing" / "auto-pay.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("如何开通自动缴费？", "如何开通自动缴费甲"),
+                    encoding="utf-8")
+    build(kb, out)
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("自动缴费甲", "自动缴费乙"), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == \
+        (before.st_size, before.st_mtime_ns, before.st_ino)
+    build(kb, out)
+    assert "自动缴费乙" in (out / PAGE).read_text(encoding="utf-8")
+    assert_same_as_cold(kb, out, tmp_path)
