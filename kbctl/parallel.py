@@ -1,5 +1,6 @@
-"""Spread independent work over the cores, in forked workers: per-entry work (`fork_map`) and
-whole tasks such as one channel each (`fork_each`).
+"""Spread independent work over the cores, in forked workers: per-entry work (`fork_map`),
+whole tasks such as one channel each (`fork_each`), and one task beside this process's own
+(`in_background`).
 
 Forked workers inherit the loaded knowledge base instead of receiving it pickled, so only the
 results cross a process boundary. Below `min_items`, or where fork is unavailable, the work runs
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _TASK: tuple[Callable[[Sequence[Any]], list[Any]], Sequence[Any]] | None = None
+_IN_CHILD = False  # this process is a child `fork_each` or `in_background` started
 
 
 def worker_count() -> int:
@@ -97,6 +99,27 @@ def fork_each(tasks: Sequence[Callable[[], T]]) -> list[T]:
     return results
 
 
+def in_background(task: Callable[[], T]) -> Callable[[], T]:
+    """Start `task` in a forked child while this process goes on; the function returned waits
+    for it and gives its result (or raises what it raised). Call it in every case, failures
+    too: it reaps the child. Without fork, with one worker, or in a task's child (which shares
+    the cores with its siblings already), the task runs when asked for."""
+    if _IN_CHILD or worker_count() < 2 or not hasattr(os, "fork"):
+        return task
+    pipe, pid = _start(task)
+    joined: list[tuple[bool, Any]] = []
+
+    def result() -> T:
+        if not joined:
+            joined.append(_outcome(pipe, pid))
+        ok, value = joined[0]
+        if not ok:
+            raise value
+        return value
+
+    return result
+
+
 def _start(task: Callable[[], Any]) -> tuple[Any, int]:
     reader, writer = multiprocessing.Pipe(duplex=False)
     pid = os.fork()
@@ -104,6 +127,8 @@ def _start(task: Callable[[], Any]) -> tuple[Any, int]:
         writer.close()
         return reader, pid
     try:  # the child: its outcome to the pipe, then leave without the parent's exit code
+        global _IN_CHILD
+        _IN_CHILD = True
         reader.close()
         try:
             outcome: tuple[bool, Any] = (True, task())

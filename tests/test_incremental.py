@@ -449,3 +449,30 @@ def test_a_file_changed_again_within_its_clock_tick_is_read_again(kb, tmp_path):
     build(kb, out)
     assert "自动缴费乙" in (out / PAGE).read_text(encoding="utf-8")
     assert_same_as_cold(kb, out, tmp_path)
+
+
+@pytest.mark.parametrize("failing", ["copies", "pages"])
+def test_a_failure_beside_the_markdown_copies_leaves_the_output_untouched(kb, tmp_path, monkeypatch, failing):
+    """In place, a site's Markdown copies are made in a forked child beside its pages: a
+    failure in either, once both have staged files, puts nothing in place and leaves no
+    staged file behind."""
+    from kbctl.channels import site
+    from kbctl.errors import BuildRefused
+
+    out = tmp_path / "out"
+    build(kb, out, "--channel", "help-center")
+    before = tree(out)
+    target = "write_llms" if failing == "copies" else "_write_pages"
+    real = getattr(site, target)
+
+    def made_then_refused(*args):
+        real(*args)
+        raise BuildRefused(f"refused after the {failing} were staged")
+
+    monkeypatch.setattr(site, target, made_then_refused)
+    EDITS["title"](kb)
+    result = run_cli("--root", str(kb), "build", "--as-of", AS_OF, "--out", str(out), "--channel", "help-center",
+                     env={"KBCTL_WORKERS": "2"})
+    assert result.code == 1 and f"refused after the {failing} were staged" in result.stderr + result.stdout
+    assert tree(out) == before
+    assert not [p for p in out.rglob("*") if ".kbctl-new" in p.name]

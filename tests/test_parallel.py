@@ -57,3 +57,43 @@ def test_a_child_that_dies_without_an_outcome_is_a_failure():
 def test_with_one_worker_the_tasks_run_here(monkeypatch):
     monkeypatch.setenv("KBCTL_WORKERS", "1")
     assert fork_each([os.getpid, os.getpid]) == [os.getpid()] * 2
+
+
+def test_a_background_task_runs_beside_this_process_and_gives_its_result_once():
+    from kbctl.parallel import in_background
+
+    result = in_background(os.getpid)
+    assert result() != os.getpid()
+    assert result() == result()  # asked again: the same, the child already reaped
+
+
+def test_a_background_task_raises_what_it_raised(monkeypatch):
+    from kbctl.parallel import in_background
+
+    def refuse() -> None:
+        raise BuildRefused("refused in the background")
+
+    result = in_background(refuse)
+    with pytest.raises(BuildRefused, match="refused in the background"):
+        result()
+
+
+def test_with_one_worker_a_background_task_runs_here_when_asked(monkeypatch, tmp_path: Path):
+    from kbctl.parallel import in_background
+
+    monkeypatch.setenv("KBCTL_WORKERS", "1")
+    marker = tmp_path / "ran"
+    result = in_background(lambda: marker.write_text("x") and os.getpid())
+    assert not marker.exists()
+    assert result() == os.getpid()
+
+
+def test_a_background_task_of_a_task_child_runs_in_that_child():
+    """A child of `fork_each` shares the cores with its siblings: its background work is its own."""
+    from kbctl.parallel import in_background
+
+    def child() -> tuple[int, int]:
+        return os.getpid(), in_background(os.getpid)()
+
+    for own, background in fork_each([child, child]):
+        assert own == background

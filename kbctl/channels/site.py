@@ -22,7 +22,9 @@ does not carry, and links of a scheme other than http(s)/mailto/tel, become plai
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kbctl.assets import file_refusal
@@ -71,7 +73,7 @@ from kbctl.checks.links import link_target
 from kbctl.env import Inputs
 from kbctl.model import Entry, Link
 from kbctl.output import ChannelWriter, Made
-from kbctl.parallel import fork_map
+from kbctl.parallel import fork_map, in_background
 from kbctl.render import Rendered, remember, render_entry, take_renderings
 from kbctl.resources import data_dir
 from kbctl.theme import override_files, theme_of
@@ -100,6 +102,22 @@ def render(ctx, writer: ChannelWriter) -> None:
         write_page(site, writer, "index.html", root_page(site))
         write_page(site, writer, "404.html", not_found_page(site))
 
+    copies = MarkdownCopies(ctx, writer, site.base_url) if site.llms else None
+    try:
+        _write_pages(ctx, site, writer, sitemap, navigation_pages)
+    except BaseException:
+        if copies is not None:
+            copies.abandon()
+        raise
+    if copies is not None:
+        copies.finish()
+
+
+def _write_pages(ctx, site: SiteInfo, writer: ChannelWriter, sitemap: Sitemap,
+                 navigation_pages: Callable[[], None]) -> None:
+    """Every entry's page (rendered only where its inputs changed) and search record, the
+    navigation pages (made while the workers render), the search indexes, the sitemap."""
+    maps = site.maps
     with stage("site pages planned"):
         cards = card_digests(maps)
         plans = [plan_page(ctx, site, entry, cards) for entry in ctx.entries]
@@ -127,9 +145,44 @@ def render(ctx, writer: ChannelWriter) -> None:
         write_search_indexes(writer, maps.locales, plans, records, known)
     sitemap.write(writer)
     writer.write("robots.txt", robots(site))
-    if site.llms:
-        with stage("site markdown copies"):
-            write_llms(ctx, writer, site.base_url)
+
+
+class MarkdownCopies:
+    """The Markdown copies, llms.txt and llms-full.txt, which need nothing the pages make: over
+    the last build's output, made in a forked child beside the pages from the start; a channel
+    made whole makes them in `finish`, after its pages, as making both at once would double a
+    cold build's peak memory."""
+
+    def __init__(self, ctx, writer: ChannelWriter, base_url: str | None):
+        self.ctx, self.writer, self.base_url = ctx, writer, base_url
+        self.made: Callable[[], Made] | None = None
+        if writer.in_place:
+            self.made = in_background(functools.partial(self._make, writer.worker()))
+
+    def _make(self, writer: ChannelWriter) -> Made:
+        try:
+            with stage("site markdown copies"):
+                write_llms(self.ctx, writer, self.base_url)
+        except BaseException:
+            if writer is not self.writer:
+                writer.discard()  # in a child: what it staged, which the parent never hears of
+            raise
+        return writer.made()
+
+    def finish(self) -> None:
+        if self.made is None:
+            self._make(self.writer)
+        else:
+            self.writer.merge(self.made())
+
+    def abandon(self) -> None:
+        """After a failure: the child reaped, what it staged known to the writer (so discarded
+        with the rest); its own failure, if any, is not the one to report."""
+        if self.made is not None:
+            try:
+                self.writer.merge(self.made())
+            except BaseException:  # noqa: BLE001, S110 - the first failure is raised by the caller
+                pass
 
 
 def prepare_theme(ctx, writer: ChannelWriter, locales) -> tuple[SiteTheme, Templates | None]:
