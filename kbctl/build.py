@@ -3,8 +3,9 @@
     scan     stat every entry file, read those whose stat changed (git's index idea)
     plan     what was added, changed and removed since the last build; a channel whose inputs
              are all as the last build recorded, its output untouched since, is up to date
-    load     every entry (unchanged ones from the content-hash cache), git dates, the checks:
-             errors refuse the build, nothing written
+    load     every entry (a file whose stat is as recorded is not read: its parse is found by
+             the content hash recorded, in the entries cache or a serve's memory), git dates,
+             the checks: errors refuse the build, nothing written
     make     per channel, through its writer: each output file whose inputs differ from those
              it was made from, with the same functions a cold build uses (kbctl/output.py)
     write    in place, file by file, where the output is exactly as the last build left it;
@@ -419,8 +420,8 @@ def scan_sources(root: Path, found: list[Found], env: BuildEnv) -> Scan:
         moved = True
         read[item.path] = data = read_entry_file(item)
         sha = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else None
-        same = last is not None and sha is not None and sha == last.sha
-        sources[item.path] = SourceRecord(stat, sha, last.digest if same and last is not None else None)
+        digest = last.digest if last is not None and sha is not None and sha == last.sha else None
+        sources[item.path] = SourceRecord(stat, sha, digest)  # bytes as they were: so is the parse
         if last is None or sha != last.sha or sha is None:
             changed.append(item.path)
     added = [path for path in changed if path not in old]
