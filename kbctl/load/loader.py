@@ -197,16 +197,20 @@ def _item_text(digest: str, parsed: Parsed) -> str | None:
 @contextmanager
 def gc_paused():
     """Loading makes millions of objects that nearly all stay alive; the cyclic collector, run
-    every few hundred allocations, rescans the growing heap for next to nothing. That was
-    0.4 s of a cold 10,000-entry validate, mostly while decoding the workers' results.
-    Forked workers inherit the pause. Refcounting still frees garbage at once; the little in
-    cycles (2 MB at 10,000 entries: fastjsonschema's recursive `uniqueItems` helper, error
-    tracebacks) waits for the first collection after loading."""
+    every few hundred allocations, would rescan the growing heap for next to nothing. Forked
+    workers inherit the pause. Refcounting still frees garbage at once.
+
+    Once loaded, what is alive is frozen (`gc.freeze`): it lives until the process ends, and
+    otherwise the first collections after the pause (the young generation, then the middle,
+    then the full one, as the loaded objects move up) would each scan all of it again. The
+    little in cycles (fastjsonschema's recursive `uniqueItems` helper, error tracebacks) is
+    frozen with it: kept, as it would have been until the first full collection."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
