@@ -353,7 +353,7 @@ def linked_stats(root: Path, files) -> dict[str, tuple[int, int, int] | None]:
 def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> ChannelContext:
     from kbctl.channels.base import ChannelContext
 
-    entries = sorted(carried(kb.valid_entries, channel, as_of), key=lambda e: e.id)
+    entries = sorted(carried(kb, channel, as_of), key=lambda e: e.id)
     return ChannelContext(kb, kb.config, channel, as_of, entries)
 
 

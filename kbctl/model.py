@@ -214,6 +214,8 @@ class KnowledgeBase:
     config: Any  # kbctl.config.Config
     entries: list[Entry]
     diagnostics: list[Diagnostic]
+    # kbctl/publish.py `carried_paths`: what each channel carries, worked out once per KB
+    carried: dict[tuple, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, Entry] = {}

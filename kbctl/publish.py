@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kbctl.config import Channel
-from kbctl.model import VISIBILITY_RANK, Entry
+from kbctl.model import VISIBILITY_RANK, Entry, KnowledgeBase
 
 
 def in_validity(entry: Entry, as_of: dt.date) -> bool:
@@ -25,11 +25,24 @@ def eligible(entry: Entry, channel: Channel, as_of: dt.date) -> bool:
     return (
         entry.ok
         and entry.is_published
-        and in_validity(entry, as_of)
         and VISIBILITY_RANK[entry.visibility] <= channel.audience_rank
         and selects(entry, channel)
+        and in_validity(entry, as_of)
     )
 
 
-def carried(entries, channel: Channel, as_of: dt.date) -> list[Entry]:
-    return [entry for entry in entries if eligible(entry, channel, as_of)]
+def carried_paths(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> frozenset[str]:
+    """The paths of the entries `channel` carries on `as_of`, worked out once per knowledge
+    base: validate's checks and the build each ask it of every entry, for several channels.
+    Keyed on what eligibility reads of the channel."""
+    key = (channel.name, channel.audience, channel.select, as_of)
+    found = kb.carried.get(key)
+    if found is None:
+        found = kb.carried[key] = frozenset(entry.path for entry in kb.entries if eligible(entry, channel, as_of))
+    return found
+
+
+def carried(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> list[Entry]:
+    """The entries `channel` carries on `as_of`, in the knowledge base's order."""
+    paths = carried_paths(kb, channel, as_of)
+    return [entry for entry in kb.entries if entry.path in paths]

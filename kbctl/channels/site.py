@@ -81,6 +81,7 @@ from kbctl.timing import stage
 
 ASSETS = ("site.css", "search.js", "favicon.svg")
 FEEDBACK_ASSET = "feedback.js"
+EMPTY_LIST = digest_of([])  # of an empty list of links or cards: many pages have one or two
 
 
 def render(ctx, writer: ChannelWriter) -> None:
@@ -266,7 +267,6 @@ class PagePlan:
 
     entry: Entry
     relpath: str
-    category: str | None
     inputs: Inputs
     digest: str  # of the inputs: the search record cached beside it is of these
     files: list[str]
@@ -280,15 +280,16 @@ def plan_page(ctx, site: SiteInfo, entry: Entry, cards: dict[str, str]) -> PageP
     Each related entry and translation is named, so that `kbctl build --explain` can say which."""
     resolver = Resolver(ctx, entry)
     maps = site.maps
+    links = [resolver(link) for link in entry.links]
     inputs = {entry.path: entry.content_hash or digest_of(entry.body), "git date": str(entry.git_date),
-              "links": digest_of([resolver(link) for link in entry.links])}
+              "links": digest_of(links) if links else EMPTY_LIST}
     for key, shown in (("related", maps.related.get(entry.id, ())), ("backlinks", maps.backlinks.get(entry.id, ())),
                        ("translations", maps.translations.get(entry.id, ()))):
-        inputs[key] = digest_of([cards[card.id] for card in shown])
+        inputs[key] = digest_of([cards[card.id] for card in shown]) if shown else EMPTY_LIST
         if key != "backlinks":  # short lists: each named (an entry may have hundreds of backlinks)
             for card in shown:
                 inputs[f"card of {_source(ctx, card)}"] = cards[card.id]
-    return PagePlan(entry, entry_page_path(entry), _category_label(site, entry), inputs,
+    return PagePlan(entry, entry_page_path(entry), inputs,
                     digest_of(sorted(inputs.items())), resolver.files)
 
 
@@ -328,7 +329,7 @@ def write_entry(ctx, site: SiteInfo, plan: PagePlan, writer: ChannelWriter) -> t
     rendered = render_for_site(ctx, entry)
     values = {**entry_page_frame(site, entry), **answer_values(site.base_url, entry, rendered)}
     mine.output(plan.relpath, plan.inputs, lambda: render_entry_page(site, values), entry.id)
-    return mine.made(), prepare_entry(entry, rendered.text, plan.category), take_renderings()
+    return mine.made(), prepare_entry(entry, rendered.text, _category_label(site, entry)), take_renderings()
 
 
 def _copy_file(ctx, writer: ChannelWriter, kb_path: str, entry_id: str) -> None:

@@ -89,7 +89,7 @@ def scripts(kb, as_of):
                     entry.path, block.start_line + 1 + offset,
                     f"the ::: ivr script holds {what}", entry.id)
     for channel in ivr_channels(kb):
-        for entry in carried(kb.valid_entries, channel, as_of):
+        for entry in carried(kb, channel, as_of):
             yield from _script_findings(kb.config, channel, entry)
 
 
@@ -126,7 +126,7 @@ def _script_findings(config, channel, entry):
 def menus(kb, as_of):
     yield from _key_clashes(kb)
     for channel in ivr_channels(kb):
-        entries = carried(kb.valid_entries, channel, as_of)
+        entries = carried(kb, channel, as_of)
         by_locale = defaultdict(list)
         for entry in entries:
             by_locale[entry.locale].append(entry)

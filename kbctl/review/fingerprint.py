@@ -61,8 +61,8 @@ class Fingerprints:
 
     def _carried_ids(self, channel: Channel) -> set[str]:
         if channel.name not in self._carried:
-            entries = self.kb.valid_entries if self.kb is not None else []
-            self._carried[channel.name] = {e.id for e in carried(entries, channel, self.as_of)}
+            self._carried[channel.name] = ({e.id for e in carried(self.kb, channel, self.as_of)}
+                                           if self.kb is not None else set())
         return self._carried[channel.name]
 
     def of(self, entry: Entry | None, channel_name: str) -> str | None:
