@@ -32,14 +32,34 @@ def eligible(entry: Entry, channel: Channel, as_of: dt.date) -> bool:
 
 
 def carried_paths(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> frozenset[str]:
-    """The paths of the entries `channel` carries on `as_of`, worked out once per knowledge
-    base: validate's checks and the build each ask it of every entry, for several channels.
-    Keyed on what eligibility reads of the channel."""
-    key = (channel.name, channel.audience, channel.select, as_of)
-    found = kb.carried.get(key)
-    if found is None:
-        found = kb.carried[key] = frozenset(entry.path for entry in kb.entries if eligible(entry, channel, as_of))
-    return found
+    """The paths of the entries `channel` carries on `as_of`. Worked out once per knowledge
+    base, for every configured channel at once: validate's checks and the build each ask it of
+    every entry, for several channels."""
+    key = _carriage_key(channel, as_of)
+    if key not in kb.carried:
+        channels = {_carriage_key(c, as_of): c for c in (*kb.config.channels.values(), channel)}
+        kb.carried.update(_carried_by(kb.entries, channels, as_of))
+    return kb.carried[key]
+
+
+def _carriage_key(channel: Channel, as_of: dt.date) -> tuple:
+    """What eligibility reads of a channel, and the date."""
+    return (channel.name, channel.audience, channel.select, as_of)
+
+
+def _carried_by(entries, channels: dict[tuple, Channel], as_of: dt.date) -> dict[tuple, frozenset[str]]:
+    """`eligible` for each entry and channel in one pass: what it asks of the entry alone
+    once, then what it asks of each channel."""
+    found: dict[tuple, list[str]] = {key: [] for key in channels}
+    ranked = [(found[key], channel.audience_rank, channel) for key, channel in channels.items()]
+    for entry in entries:
+        if not (entry.ok and entry.is_published and in_validity(entry, as_of)):
+            continue
+        rank = VISIBILITY_RANK[entry.visibility]
+        for paths, audience_rank, channel in ranked:
+            if rank <= audience_rank and selects(entry, channel):
+                paths.append(entry.path)
+    return {key: frozenset(paths) for key, paths in found.items()}
 
 
 def carried(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> list[Entry]:
