@@ -22,13 +22,17 @@ def selects(entry: Entry, channel: Channel) -> bool:
 
 
 def eligible(entry: Entry, channel: Channel, as_of: dt.date) -> bool:
-    return (
-        entry.ok
-        and entry.is_published
-        and VISIBILITY_RANK[entry.visibility] <= channel.audience_rank
-        and selects(entry, channel)
-        and in_validity(entry, as_of)
-    )
+    return publishable(entry, as_of) and reaches(entry, channel)
+
+
+def publishable(entry: Entry, as_of: dt.date) -> bool:
+    """What eligibility asks of the entry alone: parsed, published and valid on the date."""
+    return entry.ok and entry.is_published and in_validity(entry, as_of)
+
+
+def reaches(entry: Entry, channel: Channel) -> bool:
+    """What eligibility asks of the entry and the channel: its audience, its selection."""
+    return VISIBILITY_RANK[entry.visibility] <= channel.audience_rank and selects(entry, channel)
 
 
 def carried_paths(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> frozenset[str]:
@@ -48,17 +52,14 @@ def _carriage_key(channel: Channel, as_of: dt.date) -> tuple:
 
 
 def _carried_by(entries, channels: dict[tuple, Channel], as_of: dt.date) -> dict[tuple, frozenset[str]]:
-    """`eligible` for each entry and channel in one pass: what it asks of the entry alone
-    once, then what it asks of each channel."""
+    """`eligible` for each entry and channel in one pass: `publishable` once per entry, then
+    `reaches` per channel."""
     found: dict[tuple, list[str]] = {key: [] for key in channels}
-    ranked = [(found[key], channel.audience_rank, channel) for key, channel in channels.items()]
     for entry in entries:
-        if not (entry.ok and entry.is_published and in_validity(entry, as_of)):
-            continue
-        rank = VISIBILITY_RANK[entry.visibility]
-        for paths, audience_rank, channel in ranked:
-            if rank <= audience_rank and selects(entry, channel):
-                paths.append(entry.path)
+        if publishable(entry, as_of):
+            for key, channel in channels.items():
+                if reaches(entry, channel):
+                    found[key].append(entry.path)
     return {key: frozenset(paths) for key, paths in found.items()}
 
 
