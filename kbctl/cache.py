@@ -4,7 +4,7 @@ An entry whose bytes are unchanged is not parsed again: its parsed record and lo
 come from here. The cache is keyed on everything else parsing depends on (kbctl's version,
 the entry schema, the default locale), so a stale cache is simply not used.
 
-Each cache is one JSON file, `.kbctl/<name>.json`, decoded with `json.loads` and nothing else,
+Each cache is one JSON file, `.kbctl/<name>.json`, decoded as JSON (kbctl/jsondata.py) and nothing else,
 or lines of text (`load_lines`) where its items are text already:
 a commit can plant files in `.kbctl/`, so nothing there is ever read back as pickle, marshal or
 compiled code. What a cache holds must be JSON data (its caller's job: kbctl/load/records.py
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kbctl import __version__, cachetrust
+from kbctl import __version__, cachetrust, jsondata
 from kbctl.resources import data_dir
 
 CACHE_DIR = cachetrust.CACHE_FOLDER
@@ -55,27 +55,17 @@ def file_of(root: Path, name: str) -> Path:
 
 
 def load(root: Path, name: str, key: str) -> dict[str, Any]:
-    text = _unsealed_text(root, name)
-    if text is None:
+    # The seal is verified before the file is decoded at all.
+    data = cachetrust.read_sealed(root, file_of(root, name).name, _role(name))
+    if data is None:
         return {}
     try:
-        stored = json.loads(text)
+        stored = jsondata.loads(data)
     except ValueError:  # not JSON: not written by kbctl's `save`
         return {}
     if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("items"), dict):
         return {}
     return stored["items"]
-
-
-def _unsealed_text(root: Path, name: str) -> str | None:
-    """The cache file's text if its seal verifies (before it is decoded at all), else None."""
-    data = cachetrust.read_sealed(root, file_of(root, name).name, _role(name))
-    if data is None:
-        return None
-    try:
-        return data.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return None
 
 
 class Encoded(str):

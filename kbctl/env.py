@@ -18,11 +18,10 @@ here is ever code.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kbctl import cachetrust
+from kbctl import cachetrust, jsondata
 
 ENV_VERSION = 4
 FILE_NAME = "env.json"
@@ -86,7 +85,7 @@ class BuildEnv:
             if data is None or record is None or hashlib.sha256(data).hexdigest() != record.outputs_digest:
                 return None
             try:
-                self._outputs[name] = _outputs_from_data(json.loads(data))
+                self._outputs[name] = _outputs_from_data(jsondata.loads(data))
             except (ValueError, TypeError, KeyError, AttributeError):
                 return None
         return self._outputs[name]
@@ -106,7 +105,7 @@ class BuildEnv:
         if data is None:
             return cls(key, root=root)
         try:
-            env = from_data(json.loads(data))
+            env = from_data(jsondata.loads(data))
         except (ValueError, TypeError, KeyError, AttributeError):
             return cls(key, root=root)
         env.root = root
@@ -130,7 +129,7 @@ def _channel_file(name: str) -> str:
 
 
 def _json_bytes(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return jsondata.dumps(value)
 
 
 # -- JSON shape: compact lists, so that 10,000 pages' records stay small and quick to read ------

@@ -4,7 +4,6 @@ the manifest last either way."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import stat as stat_module
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from kbctl import jsondata
 from kbctl.env import Inputs, OutputRecord
 from kbctl.errors import UsageError
 
@@ -134,7 +134,7 @@ class ChannelWriter:
 
     def write_manifest(self, channel, as_of) -> None:
         target = self.folder / "manifest.json"
-        text = manifest_text(self.manifest(channel, as_of)).encode("utf-8")
+        text = manifest_bytes(self.manifest(channel, as_of))
         (_staged_name(target) if self.in_place else target).write_bytes(text)
 
     # -- in place ---------------------------------------------------------------------------------
@@ -183,8 +183,8 @@ def _bytes(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def manifest_text(manifest: dict) -> str:
-    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+def manifest_bytes(manifest: dict) -> bytes:
+    return jsondata.dumps(manifest, indent=True) + b"\n"
 
 
 def output_digest(folder: Path, touched: set[str] | None = None) -> str | None:
@@ -271,7 +271,7 @@ def read_manifest(folder: Path) -> Manifest | None:
         return None
     try:
         blob = path.read_bytes()
-        data = json.loads(blob)
+        data = jsondata.loads(blob)
     except (OSError, ValueError):
         return None
     if not (isinstance(data, dict) and isinstance(data.get("files"), dict)):
