@@ -159,3 +159,81 @@ def test_a_saved_theme_file_is_served_rebuilt(tmp_path: Path) -> None:
         assert any(".saved-in-serve" in text for text in served)
     finally:
         srv.stop()
+
+
+def _watching(kb: Path, poll_interval: float, monkeypatch=None, events: bool = True):
+    """A started server watching in a thread; with `events` False, file events unavailable."""
+    import kbctl.authoring.serve as serve_module
+
+    if not events:
+        monkeypatch.setattr(serve_module, "file_events", lambda *_: None)
+    messages: list[str] = []
+    srv = Server(kb, choose_channel(load_config(kb), None, False), port=0,
+                 poll_interval=poll_interval, log=messages.append)
+    srv.messages = messages
+    srv.start()
+    stop = threading.Event()
+    watcher = threading.Thread(target=srv.watch, args=(stop,), daemon=True)
+    watcher.start()
+    return srv, stop, watcher
+
+
+def test_a_save_is_seen_by_its_file_event_not_by_polling(kb: Path) -> None:
+    # Polled every minute, a save seen within seconds can only have been seen by its event.
+    srv, stop, watcher = _watching(kb, poll_interval=60)
+    try:
+        time.sleep(0.3)  # the watcher is running
+        (kb / ENTRY).write_text(entry_text(title="Evented", category="billing"), encoding="utf-8")
+        assert wait_for(lambda: "Evented" in entry_page(srv.url, "e1"), timeout=8), srv.messages
+        added = kb / "knowledge/billing/fresh/new.md"
+        added.parent.mkdir()
+        added.write_text(entry_text(id="new", title="In a new folder"), encoding="utf-8")
+        assert wait_for(lambda: "new" in json.loads(fetch(srv.url + "manifest.json"))["entries"], timeout=8)
+    finally:
+        stop.set()
+        watcher.join(5)
+        srv.stop()
+
+
+def test_editor_scratch_files_do_not_rebuild(kb: Path) -> None:
+    srv, stop, watcher = _watching(kb, poll_interval=60)
+    try:
+        time.sleep(0.3)
+        built = len(srv.messages)
+        (kb / "knowledge/billing/.e1.md.swp").write_text("scratch", encoding="utf-8")
+        (kb / "knowledge/billing/e1.md~").write_text("backup", encoding="utf-8")
+        (kb / "knowledge/.git-like").mkdir()
+        (kb / "knowledge/.git-like/x.md").write_text("hidden", encoding="utf-8")
+        time.sleep(1.0)
+        assert len(srv.messages) == built, srv.messages[built:]
+        shutil.rmtree(kb / "knowledge/.git-like")  # a build would read it: serve watches less than it reads
+        (kb / ENTRY).write_text(entry_text(title="After scratch", category="billing"), encoding="utf-8")
+        assert wait_for(lambda: "After scratch" in entry_page(srv.url, "e1"), timeout=8), srv.messages
+    finally:
+        stop.set()
+        watcher.join(5)
+        srv.stop()
+
+
+def test_kbctl_yaml_is_polled_beside_the_events(kb: Path) -> None:
+    srv, stop, watcher = _watching(kb, poll_interval=0.1)
+    try:
+        time.sleep(0.3)
+        config = kb / "kbctl.yaml"
+        config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        assert wait_for(lambda: len(srv.messages) > 1, timeout=8), srv.messages
+    finally:
+        stop.set()
+        watcher.join(5)
+        srv.stop()
+
+
+def test_without_file_events_every_file_is_polled(kb: Path, monkeypatch) -> None:
+    srv, stop, watcher = _watching(kb, poll_interval=0.05, monkeypatch=monkeypatch, events=False)
+    try:
+        (kb / ENTRY).write_text(entry_text(title="Polled", category="billing"), encoding="utf-8")
+        assert wait_for(lambda: "Polled" in entry_page(srv.url, "e1")), srv.messages
+    finally:
+        stop.set()
+        watcher.join(5)
+        srv.stop()

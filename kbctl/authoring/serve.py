@@ -1,8 +1,11 @@
 """`kbctl serve`: build one site channel, serve it on localhost, rebuild when a file is saved.
 
-Watching is polling (file times and sizes every half second): no dependency, and the same on
-every platform and file system. A build with errors leaves the last good output in place, so
-the browser keeps working while the editor fixes the entry.
+Saves under knowledge/ are reported by the operating system's file events (watchfiles), so a
+rebuild starts as soon as the editor has written the file, and nothing is read while nothing
+changes; kbctl.yaml and the theme's files, a handful, are looked at every half second. Where
+events cannot be had (no watchfiles, a file system without them, the watch limit reached),
+every watched file is polled instead. A build with errors leaves the last good output in
+place, so the browser keeps working while the editor fixes the entry.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import ipaddress
+import itertools
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -128,14 +132,15 @@ class Server:
         self.rebuild()
         threading.Thread(target=self._httpd.serve_forever, name="kbctl-serve", daemon=True).start()
 
-    def _snapshot_now(self) -> Snapshot:
-        """The watched files' stats: the KB's, and the files the channel's theme reads (as
-        kbctl.yaml names them now, so a new logo path is watched from the save naming it)."""
+    def _snapshot_now(self, knowledge: bool = True) -> Snapshot:
+        """The watched files' stats: the KB's (without `knowledge`, only kbctl.yaml), and the
+        files the channel's theme reads (as kbctl.yaml names them now, so a new logo path is
+        watched from the save naming it)."""
         try:
             channel = load_config(self.root).channels.get(self.channel.name, self.channel)
         except KbctlError:
             channel = self.channel  # a half-typed kbctl.yaml: its own stat triggers the rebuild
-        return snapshot(self.root, tuple(theme_paths(self.root, theme_of(channel.options))))
+        return snapshot(self.root, tuple(theme_paths(self.root, theme_of(channel.options))), knowledge)
 
     def stop(self) -> None:
         if self._httpd is not None:
@@ -144,10 +149,20 @@ class Server:
             self._httpd = None
 
     def watch(self, stop: threading.Event | None = None) -> None:
-        """Poll until `stop` is set (or forever; Ctrl-C ends it)."""
+        """Rebuild after each save until `stop` is set (or forever; Ctrl-C ends it)."""
         stop = stop or threading.Event()
-        while not stop.wait(self.poll_interval):
-            self.rebuild_if_changed()
+        saves = file_events(self.root / KNOWLEDGE_DIR, stop, self.poll_interval)
+        if saves is None:
+            while not stop.wait(self.poll_interval):
+                self.rebuild_if_changed()
+            return
+        self.rebuild_if_changed()  # what was saved before the watch began (the first build's time)
+        others = self._snapshot_now(knowledge=False)
+        for saved in saves:  # an empty set every poll_interval without a save under knowledge/
+            now = self._snapshot_now(knowledge=False)
+            if saved or now != others:
+                others = now
+                self.rebuild()  # a save during the build is in the next set
 
     def rebuild_if_changed(self) -> bool:
         """Rebuild when a watched file was added, removed or saved; True if it was rebuilt."""
@@ -249,14 +264,16 @@ def _named_host(host: str) -> str:
     return name
 
 
-def snapshot(root: Path, also: tuple[Path, ...] = ()) -> Snapshot:
-    """Modification time and size of kbctl.yaml, every file under knowledge/ and `also`.
+def snapshot(root: Path, also: tuple[Path, ...] = (), knowledge: bool = True) -> Snapshot:
+    """Modification time and size of kbctl.yaml, every file under knowledge/ (with
+    `knowledge`) and `also`.
 
     Hidden files and editor backups (`.x.swp`, `x~`) are skipped: editors write them on
     every keystroke, and they are no part of the knowledge base.
     """
     found: Snapshot = {}
-    for path in (*_watched(root), *also):
+    watched = _watched(root) if knowledge else (root / CONFIG_NAME,)
+    for path in (*watched, *also):
         try:
             stat = path.stat()
         except OSError:
@@ -270,5 +287,43 @@ def _watched(root: Path):
     for folder, dirnames, filenames in os.walk(root / KNOWLEDGE_DIR):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if not name.startswith(".") and not name.endswith("~"):
+            if _watched_name(name):
                 yield Path(folder) / name
+
+
+def _watched_name(name: str) -> bool:
+    return not name.startswith(".") and not name.endswith("~")
+
+
+# How long the events of one save are waited for after its last one, before the rebuild
+# (editors write a temporary file and rename it, in one burst).
+EVENT_GRACE_MS = 30
+
+
+def file_events(folder: Path, stop: threading.Event, interval: float) -> Iterator[set[str]] | None:
+    """The files under `folder` saved, added or removed (as `snapshot` watches them), a set
+    each time the operating system reports some, and an empty set every `interval` seconds
+    without any. None where file events cannot be had there: then polling does the job."""
+    try:
+        import watchfiles
+    except ImportError:
+        return None
+
+    bases = (str(folder), os.path.realpath(folder))  # as given, and as the events may name it
+
+    def watched(_change, path: str) -> bool:
+        for base in bases:
+            if path.startswith(base + os.sep):
+                *folders, name = path[len(base) + 1:].split(os.sep)
+                return not any(part.startswith(".") for part in folders) and _watched_name(name)
+        return True  # named some other way: rebuild rather than miss a save
+
+    events = watchfiles.watch(folder, watch_filter=watched, stop_event=stop, step=EVENT_GRACE_MS,
+                              rust_timeout=max(1, round(interval * 1000)), yield_on_timeout=True)
+    try:
+        first = next(events)  # the watcher starts here: a folder it cannot watch fails now
+    except StopIteration:  # stopped already
+        return iter(())
+    except Exception:  # noqa: BLE001 - no such folder, no inotify, the watch limit: poll instead
+        return None
+    return itertools.chain([{path for _, path in first}], ({path for _, path in changes} for changes in events))
