@@ -53,3 +53,26 @@ def test_the_cases_differ(tmp_path):
     assert ids["help-center"] == ["hotline-too", "public", "window"]
     assert ids["agent-portal"] == ["internal", "listed-internal", "partner", "public", "window"]
     assert ids["hotline"] == ["hotline-only", "hotline-too"]
+
+
+# A gating field in error is dropped from the entry's fields; its default must not open the
+# entry to more readers (`visibility` public, `channels` all, no end date).
+GATING_IN_ERROR = {
+    "billing/restricted.md": entry_text(id="restricted", visibility="restricted"),
+    "billing/one-channel.md": entry_text(id="one-channel", visibility="internal", channels="agent-portal"),
+    "billing/no-end.md": entry_text(id="no-end", valid_to="soon"),
+    "billing/no-start.md": entry_text(id="no-start", valid_from="2026-02-30"),
+    "billing/sound.md": entry_text(id="sound"),
+}
+
+
+def test_an_entry_whose_gating_field_is_in_error_is_carried_nowhere(tmp_path):
+    root = write_kb(tmp_path / "kb", GATING_IN_ERROR)
+    config = load_config(root)
+    kb = load_kb(root, config, use_cache=False)
+    assert {e.id for e in kb.entries if not e.ok} == {"restricted", "one-channel", "no-end", "no-start"}
+    schema_lines = {d.path.rsplit("/", 1)[-1] for d in kb.diagnostics if d.rule == "schema"}
+    assert schema_lines == {"restricted.md", "one-channel.md", "no-end.md", "no-start.md"}
+    for channel in config.channels.values():
+        assert {e.id for e in carried(kb, channel, AS_OF)} <= {"sound"}, channel.name
+    assert "sound" in {e.id for e in carried(kb, config.channels["help-center"], AS_OF)}

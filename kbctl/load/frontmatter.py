@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 MAX_FRONT_MATTER = FRONT_MATTER.max_chars
 DATE_KEYS = ("last_reviewed", "review_by", "valid_from", "valid_to")
 REQUIRED = ("id", "title", "type", "status", "owner")
+# The fields that decide who may read an entry, and when. One in error is dropped like any
+# other, and then would read as its default: `visibility` public, `channels` every channel, a
+# validity date none. So an entry with one in error is not sound (`ok` False), and no channel
+# carries it, whatever else reads it before a build refuses it (kbctl/publish.py).
+GATING = ("visibility", "channels", "valid_from", "valid_to")
 
 
 @dataclass
@@ -158,7 +163,7 @@ def _validate(path, data, key_lines, entry_id, out) -> tuple[dict[str, Any], boo
             path, key_lines.get("valid_from", 1),
             f"valid_from {start} is after valid_to {end}", entry_id,
         ))
-    ok = all(k in meta for k in REQUIRED)
+    ok = all(k in meta for k in REQUIRED) and not any(k in bad_keys for k in GATING)
     return meta, ok
 
 
