@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -54,19 +55,8 @@ def kb(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(kb: Path):
-    config = load_config(kb)
-    messages: list[str] = []
-    srv = Server(kb, choose_channel(config, None, False), port=0, as_of=None,
-                 poll_interval=0.05, log=messages.append)
-    srv.messages = messages
-    srv.start()
-    stop = threading.Event()
-    watcher = threading.Thread(target=srv.watch, args=(stop,), daemon=True)
-    watcher.start()
-    yield srv
-    stop.set()
-    watcher.join(5)
-    srv.stop()
+    with _watching(kb, poll_interval=0.05) as srv:
+        yield srv
 
 
 def test_serves_and_rebuilds_on_save(kb: Path, server: Server) -> None:
@@ -161,6 +151,7 @@ def test_a_saved_theme_file_is_served_rebuilt(tmp_path: Path) -> None:
         srv.stop()
 
 
+@contextlib.contextmanager
 def _watching(kb: Path, poll_interval: float, monkeypatch=None, events: bool = True):
     """A started server watching in a thread; with `events` False, file events unavailable."""
     import kbctl.authoring.serve as serve_module
@@ -175,13 +166,17 @@ def _watching(kb: Path, poll_interval: float, monkeypatch=None, events: bool = T
     stop = threading.Event()
     watcher = threading.Thread(target=srv.watch, args=(stop,), daemon=True)
     watcher.start()
-    return srv, stop, watcher
+    try:
+        yield srv
+    finally:
+        stop.set()
+        watcher.join(5)
+        srv.stop()
 
 
 def test_a_save_is_seen_by_its_file_event_not_by_polling(kb: Path) -> None:
     # Polled every minute, a save seen within seconds can only have been seen by its event.
-    srv, stop, watcher = _watching(kb, poll_interval=60)
-    try:
+    with _watching(kb, poll_interval=60) as srv:
         time.sleep(0.3)  # the watcher is running
         (kb / ENTRY).write_text(entry_text(title="Evented", category="billing"), encoding="utf-8")
         assert wait_for(lambda: "Evented" in entry_page(srv.url, "e1"), timeout=8), srv.messages
@@ -189,15 +184,10 @@ def test_a_save_is_seen_by_its_file_event_not_by_polling(kb: Path) -> None:
         added.parent.mkdir()
         added.write_text(entry_text(id="new", title="In a new folder"), encoding="utf-8")
         assert wait_for(lambda: "new" in json.loads(fetch(srv.url + "manifest.json"))["entries"], timeout=8)
-    finally:
-        stop.set()
-        watcher.join(5)
-        srv.stop()
 
 
 def test_editor_scratch_files_do_not_rebuild(kb: Path) -> None:
-    srv, stop, watcher = _watching(kb, poll_interval=60)
-    try:
+    with _watching(kb, poll_interval=60) as srv:
         time.sleep(0.3)
         built = len(srv.messages)
         (kb / "knowledge/billing/.e1.md.swp").write_text("scratch", encoding="utf-8")
@@ -209,31 +199,17 @@ def test_editor_scratch_files_do_not_rebuild(kb: Path) -> None:
         shutil.rmtree(kb / "knowledge/.git-like")  # a build would read it: serve watches less than it reads
         (kb / ENTRY).write_text(entry_text(title="After scratch", category="billing"), encoding="utf-8")
         assert wait_for(lambda: "After scratch" in entry_page(srv.url, "e1"), timeout=8), srv.messages
-    finally:
-        stop.set()
-        watcher.join(5)
-        srv.stop()
 
 
 def test_kbctl_yaml_is_polled_beside_the_events(kb: Path) -> None:
-    srv, stop, watcher = _watching(kb, poll_interval=0.1)
-    try:
+    with _watching(kb, poll_interval=0.1) as srv:
         time.sleep(0.3)
         config = kb / "kbctl.yaml"
         config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         assert wait_for(lambda: len(srv.messages) > 1, timeout=8), srv.messages
-    finally:
-        stop.set()
-        watcher.join(5)
-        srv.stop()
 
 
 def test_without_file_events_every_file_is_polled(kb: Path, monkeypatch) -> None:
-    srv, stop, watcher = _watching(kb, poll_interval=0.05, monkeypatch=monkeypatch, events=False)
-    try:
+    with _watching(kb, poll_interval=0.05, monkeypatch=monkeypatch, events=False) as srv:
         (kb / ENTRY).write_text(entry_text(title="Polled", category="billing"), encoding="utf-8")
         assert wait_for(lambda: "Polled" in entry_page(srv.url, "e1")), srv.messages
-    finally:
-        stop.set()
-        watcher.join(5)
-        srv.stop()
