@@ -19,7 +19,10 @@ from kbctl.load import loader, records
 
 
 @pytest.fixture
-def kb(tmp_path):
+def kb(tmp_path, monkeypatch):
+    # These tests read the entries cache right after a load: written before it returns, not
+    # by the forked child that races them (tests/test_build.py covers the child).
+    monkeypatch.setenv("KBCTL_SYNC_CACHE", "1")
     entries = {
         f"topic/e{n:03}.md": entry_text(
             f"## 标题 {n}\n\n见 [下一条](kb:e{n + 1:03}) 与 [上一条](#标题-{n})。\n\n"
