@@ -285,14 +285,18 @@ def snapshot(root: Path, also: tuple[Path, ...] = (), knowledge: bool = True) ->
 def _watched(root: Path):
     yield root / CONFIG_NAME
     for folder, dirnames, filenames in os.walk(root / KNOWLEDGE_DIR):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if not _hidden(d)]
         for name in filenames:
             if _watched_name(name):
                 yield Path(folder) / name
 
 
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
 def _watched_name(name: str) -> bool:
-    return not name.startswith(".") and not name.endswith("~")
+    return not _hidden(name) and not name.endswith("~")
 
 
 # How long the events of one save are waited for after its last one, before the rebuild
@@ -315,7 +319,7 @@ def file_events(folder: Path, stop: threading.Event, interval: float) -> Iterato
         for base in bases:
             if path.startswith(base + os.sep):
                 *folders, name = path[len(base) + 1:].split(os.sep)
-                return not any(part.startswith(".") for part in folders) and _watched_name(name)
+                return not any(_hidden(part) for part in folders) and _watched_name(name)
         return True  # named some other way: rebuild rather than miss a save
 
     events = watchfiles.watch(folder, watch_filter=watched, stop_event=stop, step=EVENT_GRACE_MS,
@@ -326,4 +330,4 @@ def file_events(folder: Path, stop: threading.Event, interval: float) -> Iterato
         return iter(())
     except Exception:  # noqa: BLE001 - no such folder, no inotify, the watch limit: poll instead
         return None
-    return itertools.chain([{path for _, path in first}], ({path for _, path in changes} for changes in events))
+    return ({path for _, path in changes} for changes in itertools.chain([first], events))
