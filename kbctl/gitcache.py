@@ -1,9 +1,11 @@
-"""Git dates kept between runs, keyed by the commit they were read at.
+"""Git dates kept between runs, with the commit they were read at.
 
 `git log` over a 10,000-file history is the largest single cost of a rebuild after one edit;
 its answer only changes with the commit checked out (HEAD, and whether the clone is shallow),
-so it is kept in the cache folder under that key (sealed JSON like every cache, kbctl/cache.py)
-and read again only after a commit, a checkout or a fetch of more history.
+so it is kept in the cache folder with that commit (sealed JSON like every cache,
+kbctl/cache.py). At the same commit it is the answer; at a later one on the same first-parent
+history (after a commit, a pull, a merge) only the commits since are read and the kept dates
+carried over (kbctl/gitdates.py `dates_after`); after any other move, all of history again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from kbctl import cache
-from kbctl.gitdates import GitDates, last_verified_dates
+from kbctl.gitdates import GitDates, dates_after, last_verified_dates
 
 CACHE_NAME = "git-dates"
 NO_GIT = "no-git"
@@ -30,23 +32,35 @@ def git_head(root: Path) -> str:
 
 
 def git_dates(root: Path, head: str) -> GitDates:
-    """`last_verified_dates(root)`, from the cache when it was read at `head`."""
+    """`last_verified_dates(root)`, from the cache when it was read at `head`, or brought up to
+    `head` from the commit it was read at."""
     if head == NO_GIT:
         return last_verified_dates(root)
-    key = cache.cache_key(CACHE_NAME, head)
-    stored = cache.load(root, CACHE_NAME, key)
-    if stored:
-        try:
-            return _from_data(stored)
-        except (KeyError, TypeError, ValueError):
-            pass  # not of this shape: read git again
-    dates = last_verified_dates(root)
-    cache.save(root, CACHE_NAME, key, _to_data(dates))
+    key = cache.cache_key(CACHE_NAME)
+    kept = _kept(cache.load(root, CACHE_NAME, key))
+    if kept is not None and kept[0] == head:
+        return kept[1]
+    dates = dates_after(root, kept[1], _commit_of(kept[0])) if kept is not None else None
+    if dates is None:
+        dates = last_verified_dates(root)
+    cache.save(root, CACHE_NAME, key, _to_data(head, dates))
     return dates
 
 
-def _to_data(dates: GitDates) -> dict:
-    return {"usable": dates.usable, "reason": dates.reason,
+def _commit_of(head: str) -> str:
+    return head.partition("\n")[0]
+
+
+def _kept(stored: dict) -> tuple[str, GitDates] | None:
+    """The head and the dates read at it, or None when the cache holds nothing of this shape."""
+    try:
+        return str(stored["head"]), _from_data(stored)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _to_data(head: str, dates: GitDates) -> dict:
+    return {"head": head, "usable": dates.usable, "reason": dates.reason,
             "dates": {path: day.isoformat() for path, day in dates.dates.items()},
             "first": {path: day.isoformat() for path, day in dates.first.items()}}
 

@@ -6,6 +6,8 @@ and a pure rename is not a verification. A shallow clone gives dates that are al
 recent (stale entries would look fresh), so there, and outside git, no dates are used at all.
 
 One `git log` pass over the whole history dates every file: asking per file costs ~6 ms each.
+After a commit, the pass over the commits since brings the dates kept at the one before up to
+date (`dates_after`, kept by kbctl/gitcache.py).
 `tracks` answers the one other question kbctl asks the working tree's git (is its cache
 committed? kbctl/cachetrust.py).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +67,40 @@ def last_verified_dates(root: Path) -> GitDates:
         return GitDates(usable=False, reason=str(exc))
     walk = walk_log(output)
     return GitDates(dates=_relative_to(walk.dates, prefix), first=_relative_to(walk.first, prefix))
+
+
+def dates_after(root: Path, earlier: GitDates, commit: str) -> GitDates | None:
+    """The dates at HEAD from `earlier`, those at `commit`, reading only the commits after it:
+    where `commit` is on HEAD's first-parent history (a commit made, a pull that fast-forwards,
+    a merge), the same dates as `last_verified_dates` at a fraction of its cost. None where it
+    is not (a checkout of another branch, a rebase, an amend) or git cannot say: read it all."""
+    if not earlier.usable or _COMMIT.fullmatch(commit) is None:
+        return None
+    try:
+        prefix = _repository_prefix(root)
+        if prefix is None or not _on_first_parent_history(root, commit):
+            return None
+        output = _log(root, limit_to_folder=bool(prefix), since=commit)
+    except _GitFailed:
+        return None
+    return walk_log(output).continued(earlier, prefix)
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # a full object name, never an option
+
+
+def _on_first_parent_history(root: Path, commit: str) -> bool:
+    """`commit` is HEAD, or the first parent of the oldest commit of HEAD's first-parent
+    history after it."""
+    done = _run(root, "rev-list", "--first-parent", "--parents", f"{commit}..HEAD")
+    if done.returncode != 0:
+        return False
+    lines = done.stdout.decode("ascii", "replace").splitlines()
+    if not lines:
+        head = _run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        return head.returncode == 0 and head.stdout.decode("ascii", "replace").strip() == commit
+    oldest = lines[-1].split()
+    return len(oldest) > 1 and oldest[1] == commit
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -118,15 +155,17 @@ def tracks(root: Path, folder: str) -> bool:
     return done.returncode == 0 and bool(done.stdout)
 
 
-def _log(root: Path, limit_to_folder: bool) -> bytes:
+def _log(root: Path, limit_to_folder: bool, since: str | None = None) -> bytes:
+    """The first-parent history of HEAD, or only the part of it after `since`."""
     base = ["log", "--first-parent", "-z", "--name-status", "-M", "--no-color", _LOG_FORMAT]
     # For a KB in a sub-folder, the pathspec "." (relative to it) skips the rest of the repo;
     # at the top it would only cost time (a third more on 10,000 files).
+    revisions = [f"{since}..HEAD"] if since else []
     pathspec = ["--", "."] if limit_to_folder else []
-    done = _run(root, *base[:2], "--diff-merges=first-parent", *base[2:], *pathspec)
+    done = _run(root, *base[:2], "--diff-merges=first-parent", *base[2:], *revisions, *pathspec)
     if done.returncode != 0 and b"diff-merges" in done.stderr:
         # git before 2.31: -m with --first-parent diffs a merge against its first parent only.
-        done = _run(root, *base[:2], "-m", *base[2:], *pathspec)
+        done = _run(root, *base[:2], "-m", *base[2:], *revisions, *pathspec)
     if done.returncode != 0:
         raise _GitFailed(f"git log failed ({_first_line(done.stderr)})")
     return done.stdout
@@ -172,17 +211,21 @@ class _HistoryWalk:
     `names` maps a path as it was named just after the commit being read to the current path
     whose date it would give, or to None when nothing current depends on it any more. A path
     not in `names` was untouched by every newer commit, so it is still current under that name.
-    One commit's changes are resolved against the names as they were after it, and only then
-    applied, so a commit that renames a→b and adds a new `a` is read correctly.
+    `lineage` is the same map for first commits: a change settles a file's date, but not
+    where its history began, which older commits under the same name (or the name it was
+    renamed from) still tell; a deletion ends a name's history. One commit's changes are
+    resolved against the names as they were after it, and only then applied, so a commit that
+    renames a→b and adds a new `a` is read correctly.
     """
 
     def __init__(self) -> None:
         self.dates: dict[str, dt.date] = {}
         self.first: dict[str, dt.date] = {}  # overwritten by each older commit: the oldest stays
         self.names: dict[str, str | None] = {}
+        self.lineage: dict[str, str | None] = {}
         self.date: dt.date | None = None
-        self._after: list[str] = []  # names that this commit settles
-        self._before: list[tuple[str, str | None]] = []  # older names and what they stand for
+        self._settled: list[str] = []  # names whose date this commit settles
+        self._before: list[tuple[str, str | None, str | None]] = []  # older names: (name, date of, history of)
 
     def change(self, status: str, paths: list[str]) -> None:
         """One line of --name-status: "M", "A", "T", "D", or "R<score>" with old and new path."""
@@ -190,18 +233,18 @@ class _HistoryWalk:
             return
         kind = status[:1]
         if kind == "D":
-            self._before.append((paths[0], None))
+            self._before.append((paths[0], None, None))
             return
         new = paths[-1]
-        target = self.names.get(new, new)
-        self._after.append(new)
-        if target is not None:
-            self.first[target] = self.date
+        target, origin = self.names.get(new, new), self.lineage.get(new, new)
+        self._settled.append(new)
+        if origin is not None:
+            self.first[origin] = self.date
         if kind == "R" and len(paths) == 2:
             # The older name's history is the file's: it was first committed there. Its
             # changes cannot date the last verification when this rename changed content,
             # since that date is set below, before any older commit is read.
-            self._before.append((paths[0], target))
+            self._before.append((paths[0], target, origin))
             # R100 is the same content under a new name: its date lies further back.
             if status == "R100":
                 return
@@ -209,8 +252,24 @@ class _HistoryWalk:
             self.dates[target] = self.date
 
     def finish_commit(self) -> None:
-        for name in self._after:
+        for name in self._settled:
             self.names[name] = None
-        for name, target in self._before:
-            self.names[name] = target
-        self._after, self._before = [], []
+        for name, target, origin in self._before:
+            self.names[name], self.lineage[name] = target, origin
+        self._settled, self._before = [], []
+
+    def continued(self, earlier: GitDates, prefix: str) -> GitDates:
+        """The dates at the newest commit walked, given `earlier`, those at the parent of the
+        oldest: what walking on through that parent's history would find. A path the walk
+        left unsettled takes its date (and a path its first commit) from `earlier`, under the
+        name it had there."""
+        dates, first = _relative_to(self.dates, prefix), _relative_to(self.first, prefix)
+        for path, day in earlier.dates.items():
+            current = self.names.get(prefix + path, prefix + path)
+            if current is not None and current.startswith(prefix):
+                dates.setdefault(current[len(prefix):], day)
+        for path, day in earlier.first.items():
+            current = self.lineage.get(prefix + path, prefix + path)
+            if current is not None and current.startswith(prefix):
+                first[current[len(prefix):]] = day
+        return GitDates(dates=dates, first=first)

@@ -237,3 +237,158 @@ def test_a_shallow_or_gitless_answer_is_kept_with_its_reason(tmp_path):
     assert gitcache.git_head(tmp_path) == gitcache.NO_GIT
     found = gitcache.git_dates(tmp_path, gitcache.NO_GIT)
     assert not found.usable and "not in a git repository" in (found.reason or "")
+
+
+# -- first commits ---------------------------------------------------------------------------
+def first_dates(path: Path) -> dict[str, D]:
+    found = last_verified_dates(path)
+    assert found.usable, found.reason
+    return found.first
+
+
+def test_the_first_commit_of_a_file_is_kept_through_its_later_changes(repo):
+    repo.write("a.md", "a")
+    repo.write("b.md", "b")
+    repo.commit("2026-01-01")
+    repo.write("a.md", "a2")
+    repo.commit("2026-02-01")
+    repo.write("a.md", "a3")
+    repo.commit("2026-03-01")
+    assert first_dates(repo.path) == {"a.md": D(2026, 1, 1), "b.md": D(2026, 1, 1)}
+    assert dates(repo.path) == {"a.md": D(2026, 3, 1), "b.md": D(2026, 1, 1)}
+
+
+def test_a_first_commit_follows_renames_and_starts_again_after_a_deletion(repo):
+    repo.write("old.md", "same content\n" * 20)
+    repo.write("gone.md", "x")
+    repo.commit("2026-01-01")
+    repo.git("mv", "old.md", "new.md")
+    repo.git("rm", "-q", "gone.md")
+    repo.commit("2026-02-01")
+    repo.write("new.md", "same content\n" * 20 + "edited\n")
+    repo.write("gone.md", "back")
+    repo.commit("2026-03-01")
+    assert first_dates(repo.path) == {"new.md": D(2026, 1, 1), "gone.md": D(2026, 3, 1)}
+
+
+def test_a_new_file_under_a_renamed_files_old_name_has_its_own_first_commit():
+    out = b"\x011769947200\0\nR100\0a.md\0b.md\0A\0a.md\0\x011767268800\0\nA\0a.md\0"
+    from kbctl.gitdates import walk_log
+
+    assert walk_log(out).first == {"a.md": D(2026, 2, 1), "b.md": D(2026, 1, 1)}
+
+
+# -- brought up to date from the dates at an earlier commit ------------------------------------
+def _head(repo: Repo) -> str:
+    return repo.git("rev-parse", "HEAD").strip()
+
+
+def _random_change(repo: Repo, rng, day: str, number: int) -> None:
+    """One commit of random adds, edits, deletions and renames (pure or edited)."""
+    files = sorted(p.relative_to(repo.path).as_posix() for p in repo.path.rglob("*.md"))
+    for _ in range(rng.randint(1, 4)):
+        action = rng.choice(["add", "edit", "delete", "rename", "rename-edit"] if files else ["add"])
+        if action == "add":
+            name = f"d{rng.randint(0, 2)}/f{number}-{rng.randint(0, 999)}.md"
+            repo.write(name, f"new file {number}\n" + "body line\n" * 20)
+            repo.git("add", name)
+            files.append(name)
+            continue
+        name = rng.choice(files)
+        if action == "edit":
+            repo.write(name, (repo.path / name).read_text() + f"edit {number}\n")
+            continue
+        files.remove(name)
+        if action == "delete":
+            repo.git("rm", "-qf", name)
+            continue
+        target = f"d{rng.randint(0, 2)}/r{number}-{rng.randint(0, 999)}.md"
+        (repo.path / target).parent.mkdir(exist_ok=True)
+        repo.git("mv", "-f", name, target)
+        if action == "rename-edit":
+            repo.write(target, (repo.path / target).read_text() + f"edit {number}\n")
+        files.append(target)
+    repo.commit(day, f"change {number}")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dates_brought_up_from_an_earlier_commit_are_those_of_a_full_read(repo, seed):
+    import random
+
+    from kbctl.gitdates import dates_after
+
+    rng = random.Random(seed)
+    repo.write("d0/start.md", "start\n" * 20)
+    repo.commit("2026-01-01")
+    for number in range(1, 13):
+        earlier, commit = last_verified_dates(repo.path), _head(repo)
+        if number % 4 == 0:  # a merged branch: its changes count at the merge
+            repo.git("checkout", "-q", "-b", f"topic{number}")
+            _random_change(repo, rng, f"2026-02-{number:02d}", number)
+            repo.git("checkout", "-q", "main")
+            repo.git("merge", "-q", "--no-ff", f"topic{number}", "-m", "merge",
+                     when=f"2026-03-{number:02d}T12:00:00+00:00")
+        else:
+            for step in range(rng.randint(1, 2)):  # a push of one or two commits
+                _random_change(repo, rng, f"2026-01-{number * 2 + step:02d}", number * 10 + step)
+        full = last_verified_dates(repo.path)
+        assert dates_after(repo.path, earlier, commit) == full, f"after change {number}"
+
+
+def test_dates_are_brought_up_only_along_first_parent_history(repo):
+    from kbctl.gitdates import dates_after
+
+    repo.write("a.md", "a")
+    repo.commit("2026-01-01")
+    repo.write("a.md", "a2")
+    repo.commit("2026-02-01")
+    earlier, commit = last_verified_dates(repo.path), _head(repo)
+    assert dates_after(repo.path, earlier, commit) == earlier  # at that very commit
+    repo.git("commit", "-q", "--amend", "-m", "amended", when="2026-02-05T12:00:00+00:00")
+    assert dates_after(repo.path, earlier, commit) is None  # rewritten: not an ancestor
+    assert dates_after(repo.path, earlier, "--output=/tmp/x") is None  # never passed to git
+    # A commit reached only through a merge's second parent is not on first-parent history.
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.write("b.md", "b")
+    repo.commit("2026-02-10")
+    topic, topic_dates = _head(repo), last_verified_dates(repo.path)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "topic", "-m", "merge", when="2026-02-20T12:00:00+00:00")
+    assert dates_after(repo.path, topic_dates, topic) is None
+
+
+def test_dates_brought_up_in_a_kb_in_a_subfolder(repo):
+    from kbctl.gitdates import dates_after
+
+    kb = repo.path / "docs" / "kb"
+    repo.write("docs/kb/knowledge/a.md", "a\n" * 20)
+    repo.write("README.md", "top")
+    repo.commit("2026-01-01")
+    earlier, commit = last_verified_dates(kb), _head(repo)
+    repo.git("mv", "docs/kb/knowledge/a.md", "docs/kb/knowledge/b.md")
+    repo.write("docs/kb/knowledge/c.md", "c")
+    repo.write("README.md", "top 2")
+    repo.commit("2026-02-01")
+    brought = dates_after(kb, earlier, commit)
+    assert brought == last_verified_dates(kb)
+    assert brought is not None and brought.dates == {"knowledge/b.md": D(2026, 1, 1), "knowledge/c.md": D(2026, 2, 1)}
+
+
+def test_after_a_commit_only_the_commits_since_the_kept_dates_are_read(repo, monkeypatch):
+    from kbctl import gitcache
+
+    repo.write("a.md", "a")
+    repo.write("b.md", "b")
+    repo.commit("2026-01-01")
+    gitcache.git_dates(repo.path, gitcache.git_head(repo.path))
+    repo.write("a.md", "a2")
+    repo.commit("2026-02-02")
+    full = last_verified_dates(repo.path)
+    monkeypatch.setattr(gitcache, "last_verified_dates",
+                        lambda root: pytest.fail("all of history was read again after one commit"))
+    assert gitcache.git_dates(repo.path, gitcache.git_head(repo.path)) == full
+    # An amend is not on the kept commit's history: all of it is read again, and matches git.
+    monkeypatch.undo()
+    repo.git("commit", "-q", "--amend", "-m", "amended", when="2026-03-03T12:00:00+00:00")
+    assert gitcache.git_dates(repo.path, gitcache.git_head(repo.path)) == last_verified_dates(repo.path)
+    assert gitcache.git_dates(repo.path, gitcache.git_head(repo.path)).dates["a.md"] == D(2026, 3, 3)

@@ -126,6 +126,14 @@ def test_first_commit_follows_a_rename_that_also_edits(kb, tmp_path):
     assert [d["path"] for d in found(data, "unused")] == ["knowledge/moved.md"]
 
 
+def test_an_edit_inside_the_window_does_not_make_an_entry_new(kb, tmp_path):
+    old = kb / "knowledge" / "old.md"
+    old.write_text(old.read_text(encoding="utf-8") + "Reviewed and extended.\n", encoding="utf-8")
+    commit_all(kb, "edit", "2026-11-01")
+    data = health_json(kb, jsonl(tmp_path / "u.jsonl", [ev("view", "draft")]))
+    assert entries_of(data, "unused") == {"old"}  # first committed 2026-03-01, edited since
+
+
 def test_without_git_valid_from_alone_decides(kb, tmp_path):
     import shutil
 
