@@ -192,13 +192,24 @@ def test_editor_scratch_files_do_not_rebuild(kb: Path) -> None:
         built = len(srv.messages)
         (kb / "knowledge/billing/.e1.md.swp").write_text("scratch", encoding="utf-8")
         (kb / "knowledge/billing/e1.md~").write_text("backup", encoding="utf-8")
-        (kb / "knowledge/.git-like").mkdir()
-        (kb / "knowledge/.git-like/x.md").write_text("hidden", encoding="utf-8")
+        (kb / "knowledge/.obsidian").mkdir()
+        (kb / "knowledge/.obsidian/workspace.json").write_text("{}", encoding="utf-8")
         time.sleep(1.0)
         assert len(srv.messages) == built, srv.messages[built:]
-        shutil.rmtree(kb / "knowledge/.git-like")  # a build would read it: serve watches less than it reads
         (kb / ENTRY).write_text(entry_text(title="After scratch", category="billing"), encoding="utf-8")
         assert wait_for(lambda: "After scratch" in entry_page(srv.url, "e1"), timeout=8), srv.messages
+
+
+@pytest.mark.parametrize("events", [True, False], ids=["events", "polling"])
+def test_an_entry_in_a_hidden_folder_is_watched_as_a_build_reads_it(kb: Path, monkeypatch, events: bool) -> None:
+    # CONTRACT 1.2: every *.md under knowledge/, at any depth, is an entry: hidden folders too.
+    with _watching(kb, poll_interval=60 if events else 0.05, monkeypatch=monkeypatch, events=events) as srv:
+        time.sleep(0.3)
+        drafts = kb / "knowledge/.drafts"
+        drafts.mkdir()
+        (drafts / "d.md").write_text(entry_text(id="drafted", title="Drafted"), encoding="utf-8")
+        assert wait_for(lambda: "drafted" in json.loads(fetch(srv.url + "manifest.json"))["entries"],
+                        timeout=8), srv.messages
 
 
 def test_kbctl_yaml_is_polled_beside_the_events(kb: Path) -> None:

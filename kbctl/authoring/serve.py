@@ -265,12 +265,8 @@ def _named_host(host: str) -> str:
 
 
 def snapshot(root: Path, also: tuple[Path, ...] = (), knowledge: bool = True) -> Snapshot:
-    """Modification time and size of kbctl.yaml, every file under knowledge/ (with
-    `knowledge`) and `also`.
-
-    Hidden files and editor backups (`.x.swp`, `x~`) are skipped: editors write them on
-    every keystroke, and they are no part of the knowledge base.
-    """
+    """Modification time and size of kbctl.yaml, every file under knowledge/ that
+    `watched_file` names (with `knowledge`) and `also`."""
     found: Snapshot = {}
     watched = _watched(root) if knowledge else (root / CONFIG_NAME,)
     for path in (*watched, *also):
@@ -284,19 +280,22 @@ def snapshot(root: Path, also: tuple[Path, ...] = (), knowledge: bool = True) ->
 
 def _watched(root: Path):
     yield root / CONFIG_NAME
-    for folder, dirnames, filenames in os.walk(root / KNOWLEDGE_DIR):
-        dirnames[:] = [d for d in dirnames if not _hidden(d)]
+    base = root / KNOWLEDGE_DIR
+    for folder, _, filenames in os.walk(base):
+        folders = Path(folder).relative_to(base).parts
         for name in filenames:
-            if _watched_name(name):
+            if watched_file(folders, name):
                 yield Path(folder) / name
 
 
-def _hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
-def _watched_name(name: str) -> bool:
-    return not _hidden(name) and not name.endswith("~")
+def watched_file(folders, name: str) -> bool:
+    """Is a file under knowledge/ (in `folders` below it, named `name`) one a save of which
+    can change the build? Every `*.md`, wherever discovery finds it (CONTRACT: any depth, so
+    hidden folders too), and the files entries link to; not hidden files, files in hidden
+    folders, or editors' backups (`.x.swp`, `x~`), which editors write on every keystroke."""
+    if name.endswith(".md"):
+        return True
+    return not name.startswith(".") and not name.endswith("~") and not any(f.startswith(".") for f in folders)
 
 
 # How long the events of one save are waited for after its last one, before the rebuild
@@ -319,7 +318,7 @@ def file_events(folder: Path, stop: threading.Event, interval: float) -> Iterato
         for base in bases:
             if path.startswith(base + os.sep):
                 *folders, name = path[len(base) + 1:].split(os.sep)
-                return not any(_hidden(part) for part in folders) and _watched_name(name)
+                return watched_file(folders, name)
         return True  # named some other way: rebuild rather than miss a save
 
     events = watchfiles.watch(folder, watch_filter=watched, stop_event=stop, step=EVENT_GRACE_MS,
