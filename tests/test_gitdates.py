@@ -344,6 +344,9 @@ def test_dates_are_brought_up_only_along_first_parent_history(repo):
     repo.commit("2026-02-01")
     earlier, commit = last_verified_dates(repo.path), _head(repo)
     assert dates_after(repo.path, earlier, commit) == earlier  # at that very commit
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    assert dates_after(repo.path, earlier, commit) is None  # HEAD moved back: an empty range
+    repo.git("reset", "-q", "--hard", commit)
     repo.git("commit", "-q", "--amend", "-m", "amended", when="2026-02-05T12:00:00+00:00")
     assert dates_after(repo.path, earlier, commit) is None  # rewritten: not an ancestor
     assert dates_after(repo.path, earlier, "--output=/tmp/x") is None  # never passed to git
