@@ -61,6 +61,8 @@ def test_each_file_gets_the_date_of_its_last_content_change(repo):
     repo.commit("2026-02-01")
     repo.commit("2026-03-01", "an empty commit changes nothing")
     assert dates(repo.path) == {"a.md": D(2026, 1, 1), "b.md": D(2026, 2, 1)}
+    # Its first commit stays where it was added, through the later changes.
+    assert last_verified_dates(repo.path).first == {"a.md": D(2026, 1, 1), "b.md": D(2026, 1, 1)}
 
 
 def test_committer_date_is_taken_as_a_utc_calendar_date(repo):
@@ -244,18 +246,6 @@ def first_dates(path: Path) -> dict[str, D]:
     found = last_verified_dates(path)
     assert found.usable, found.reason
     return found.first
-
-
-def test_the_first_commit_of_a_file_is_kept_through_its_later_changes(repo):
-    repo.write("a.md", "a")
-    repo.write("b.md", "b")
-    repo.commit("2026-01-01")
-    repo.write("a.md", "a2")
-    repo.commit("2026-02-01")
-    repo.write("a.md", "a3")
-    repo.commit("2026-03-01")
-    assert first_dates(repo.path) == {"a.md": D(2026, 1, 1), "b.md": D(2026, 1, 1)}
-    assert dates(repo.path) == {"a.md": D(2026, 3, 1), "b.md": D(2026, 1, 1)}
 
 
 def test_a_first_commit_follows_renames_and_starts_again_after_a_deletion(repo):
