@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,12 +265,16 @@ class _HistoryWalk:
         left unsettled takes its date (and a path its first commit) from `earlier`, under the
         name it had there."""
         dates, first = _relative_to(self.dates, prefix), _relative_to(self.first, prefix)
-        for path, day in earlier.dates.items():
-            current = self.names.get(prefix + path, prefix + path)
-            if current is not None and current.startswith(prefix):
-                dates.setdefault(current[len(prefix):], day)
-        for path, day in earlier.first.items():
-            current = self.lineage.get(prefix + path, prefix + path)
-            if current is not None and current.startswith(prefix):
-                first[current[len(prefix):]] = day
+        for path, day in _renamed(earlier.dates, self.names, prefix):
+            dates.setdefault(path, day)  # a date the walk found is newer
+        first.update(_renamed(earlier.first, self.lineage, prefix))  # an older first commit wins
         return GitDates(dates=dates, first=first)
+
+
+def _renamed(found: dict[str, dt.date], names: dict[str, str | None], prefix: str) -> Iterator[tuple[str, dt.date]]:
+    """The dates `found` (by path relative to the KB) under the current names `names` maps
+    their paths to (repository paths, hence the prefix), without those no current file has."""
+    for path, day in found.items():
+        current = names.get(prefix + path, prefix + path)
+        if current is not None and current.startswith(prefix):
+            yield current[len(prefix):], day

@@ -17,7 +17,7 @@ import itertools
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -288,7 +288,7 @@ def _watched(root: Path):
                 yield Path(folder) / name
 
 
-def watched_file(folders, name: str) -> bool:
+def watched_file(folders: Sequence[str], name: str) -> bool:
     """Is a file under knowledge/ (in `folders` below it, named `name`) one a save of which
     can change the build? Every `*.md`, wherever discovery finds it (CONTRACT: any depth, so
     hidden folders too), and the files entries link to; not hidden files, files in hidden
