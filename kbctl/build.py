@@ -46,7 +46,7 @@ from kbctl.theme import theme_digest, theme_of
 from kbctl.timing import stage
 
 if TYPE_CHECKING:
-    from kbctl.channels.base import ChannelContext
+    from kbctl.channels.base import ChannelContext, ChannelMemory
     from kbctl.load.loader import Parses
 
 # Loading, checking and rendering are imported where a build really happens: a no-change
@@ -87,10 +87,17 @@ class BuildResult:
 @dataclass
 class BuildMemory:
     """What a long-running process (kbctl serve) keeps between its builds, instead of reading
-    it back from the cache folder: the environment, and every entry's parse."""
+    it back from the cache folder: the environment, every entry's parse, and what channels
+    keep (kbctl/channels/base.py), by channel name."""
 
     env: BuildEnv | None = None
     parses: Parses | None = None
+    channels: dict[str, ChannelMemory] = field(default_factory=dict)
+
+    def of_channel(self, name: str) -> ChannelMemory:
+        from kbctl.channels.base import ChannelMemory
+
+        return self.channels.setdefault(name, ChannelMemory())
 
 
 def select_channels(config: Config, names: list[str] | None) -> list[Channel]:
@@ -135,7 +142,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     writers: list[tuple[Channel, ChannelWriter]] = []
     previous = {c.name: env.outputs(c.name) if _intact(env, c, worlds, snapshots) else None for c in stale}
     try:
-        for channel, writer in make_channels(kb, stale, as_of, out, previous, progress):
+        for channel, writer in make_channels(kb, stale, as_of, out, previous, progress, memory):
             writers.append((channel, writer))
             result.channels[channel.name] = _report(writer, env.channels.get(channel.name), worlds[channel.name],
                                                     snapshots[channel.name])
@@ -161,20 +168,23 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
 
 def make_channels(kb: KnowledgeBase, channels: list[Channel], as_of: dt.date, out: Path,
                   previous: dict[str, dict[str, OutputRecord] | None],
-                  progress: Progress | None = None) -> Iterator[tuple[Channel, ChannelWriter]]:
+                  progress: Progress | None = None,
+                  memory: BuildMemory | None = None) -> Iterator[tuple[Channel, ChannelWriter]]:
     """Each channel's writer, in order, its files staged (not yet in place).
 
     Where every channel is made in place over the last build's output, the channels are made
     side by side in forked children (kbctl/parallel.py): each is small next to a whole build,
     and the cores would otherwise wait on one channel at a time. A fresh channel makes every
     file, and two at once would double the peak memory: those are made one after another
-    here. On a failure the channels already yielded are the caller's to discard."""
+    here. On a failure the channels already yielded are the caller's to discard. A `memory`
+    is lent to channels made here, not to forked children: what they keep would be lost."""
     if len(channels) > 1 and all(previous[c.name] is not None for c in channels):
         yield from _made_side_by_side(kb, channels, as_of, out, previous)
         return
     for channel in channels:
         with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
-            writer = make_channel(kb, channel, as_of, out, previous[channel.name])
+            writer = make_channel(kb, channel, as_of, out, previous[channel.name],
+                                  memory.of_channel(channel.name) if memory is not None else None)
         cache.write_pending()  # per channel: its renderings are not kept while the next builds
         yield channel, writer
 
@@ -208,7 +218,7 @@ def _made_side_by_side(kb: KnowledgeBase, channels: list[Channel], as_of: dt.dat
 
 
 def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
-                 previous: dict[str, OutputRecord] | None) -> ChannelWriter:
+                 previous: dict[str, OutputRecord] | None, memory: ChannelMemory | None = None) -> ChannelWriter:
     """The channel's files through a writer: in place over the output the last build left
     (`previous`: its files and the inputs each was made from), or fresh into a staging folder."""
     from kbctl.channels import kinds
@@ -222,7 +232,7 @@ def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
             raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     try:
         with renderings(kb.root, channel):
-            kinds()[channel.kind].render(channel_context(kb, channel, as_of), writer)
+            kinds()[channel.kind].render(channel_context(kb, channel, as_of, memory), writer)
         if writer.in_place and not writer.remade and not writer.removed():
             return writer  # nothing changed: not even the manifest is written again
         writer.write_manifest(channel, as_of)
@@ -350,11 +360,12 @@ def linked_stats(root: Path, files) -> dict[str, tuple[int, int, int] | None]:
     return {path: _stat(base + path) for path in files}
 
 
-def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date) -> ChannelContext:
+def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
+                    memory: ChannelMemory | None = None) -> ChannelContext:
     from kbctl.channels.base import ChannelContext
 
     entries = sorted(carried(kb, channel, as_of), key=lambda e: e.id)
-    return ChannelContext(kb, kb.config, channel, as_of, entries)
+    return ChannelContext(kb, kb.config, channel, as_of, entries, memory)
 
 
 def _attach_git_dates(kb: KnowledgeBase, dates) -> None:

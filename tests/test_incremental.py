@@ -377,6 +377,37 @@ def test_builds_that_keep_their_parses_in_memory_build_like_cold_ones(kb, tmp_pa
     assert_same_as_cold(kb, out, tmp_path)
 
 
+def test_a_site_built_again_in_memory_keeps_its_search_records_there(kb, tmp_path, monkeypatch):
+    """As `kbctl serve` builds one site channel: the search records of the last build are
+    taken from memory, not read back from the cache, and every build, its search indexes
+    included, equals a cold one."""
+    import datetime as dt
+
+    from kbctl.build import BuildMemory
+    from kbctl.build import build as build_in_process
+    from kbctl.channels import site
+    from kbctl.config import load_config
+
+    monkeypatch.setenv("KBCTL_SYNC_CACHE", "1")
+    out, memory = tmp_path / "out", BuildMemory()
+    read: list[str] = []
+    real_load = site.load_records
+    monkeypatch.setattr(site, "load_records",  # the cold builds compared with read theirs
+                        lambda root, name: (root == kb and read.append(name)) or real_load(root, name))
+
+    def build_kept():
+        build_in_process(kb, load_config(kb), dt.date.fromisoformat(AS_OF), out, ["help-center"], memory=memory)
+
+    build_kept()
+    assert read == ["help-center"]
+    for kind in ("answer", "title", "added", "visibility", "deleted"):
+        EDITS[kind](kb)
+        build_kept()
+        assert read == ["help-center"], kind
+        assert_same_as_cold(kb, out, tmp_path, "--channel", "help-center")
+    assert memory.channels["help-center"].search_records is not None
+
+
 def test_the_entries_cache_a_kept_build_writes_is_whole(kb, tmp_path, monkeypatch):
     """The cache a build with its parses in memory writes holds every entry, as parsed (no git
     date), so a later `kbctl build` parses nothing again."""

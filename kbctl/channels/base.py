@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kbctl.config import Channel, Config
 from kbctl.model import Entry, KnowledgeBase
 from kbctl.output import ChannelWriter
+
+if TYPE_CHECKING:
+    from kbctl.channels.site_records import SearchRecords
+
+
+@dataclass
+class ChannelMemory:
+    """What a long-running process (kbctl serve) keeps of one channel between its builds,
+    instead of reading it back from the cache folder: a site's search records."""
+
+    search_records: SearchRecords | None = None
 
 
 @dataclass
@@ -20,6 +31,7 @@ class ChannelContext:
     channel: Channel
     as_of: dt.date
     entries: list[Entry]  # carried, ordered by id
+    memory: ChannelMemory | None = None  # a serve's, between its builds
     carried_ids: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:

@@ -122,7 +122,7 @@ def _write_pages(ctx, site: SiteInfo, writer: ChannelWriter, sitemap: Sitemap,
     with stage("site pages planned"):
         cards = card_digests(maps)
         plans = [plan_page(ctx, site, entry, cards) for entry in ctx.entries]
-        known = load_records(ctx.kb.root, ctx.channel.name)
+        known = _last_records(ctx)
         todo = [plan for plan in plans if not _keeps(writer, plan, known)]
     with stage("site pages"):
         made = fork_map(lambda chunk: [write_entry(ctx, site, plan, writer) for plan in chunk], todo,
@@ -142,10 +142,21 @@ def _write_pages(ctx, site: SiteInfo, writer: ChannelWriter, sitemap: Sitemap,
         sitemap.add(page, last_reviewed(plan.entry),
                     {plan.entry.locale: page, **{c.locale: c.path for c in maps.translations.get(plan.entry.id, [])}})
     save_records(ctx.kb.root, ctx.channel.name, records, [plan.relpath for plan in plans])
+    if ctx.memory is not None:
+        ctx.memory.search_records = records
     with stage("site search indexes"):
         write_search_indexes(writer, maps.locales, plans, records, known)
     sitemap.write(writer)
     writer.write("robots.txt", robots(site))
+
+
+def _last_records(ctx) -> SearchRecords:
+    """The last build's search records: kept in a serve's memory, else read from the cache.
+    Each is used only for a page whose inputs have its digest, so one kept from a build that
+    was then refused is still the record of those inputs."""
+    if ctx.memory is not None and ctx.memory.search_records is not None:
+        return ctx.memory.search_records
+    return load_records(ctx.kb.root, ctx.channel.name)
 
 
 class MarkdownCopies:
