@@ -46,15 +46,15 @@ def render(ctx, writer: ChannelWriter) -> None:
         if "json" not in formats:
             continue
 
-        def make(entries=entries, locale=locale, inputs=inputs, relpath=relpath) -> str:
+        def make(entries=entries, locale=locale, inputs=inputs, relpath=relpath) -> bytes:
             kept = last_records(writer, relpath)
-            todo = [e for e in entries if kept.get(e.path, ("", ""))[0] != inputs[e.path]]
+            todo = [e for e in entries if kept.get(e.path, ("", b""))[0] != inputs[e.path]]
             results = fork_map(lambda chunk: [(record_text(ctx, pages, e), take_renderings()) for e in chunk],
                                todo)
             made = {}
             for entry, (text, renderings) in zip(todo, results):
                 remember(renderings)
-                made[entry.path] = text
+                made[entry.path] = text.encode("utf-8")
             return faq_file(locale, [made[e.path] if e.path in made else kept[e.path][1] for e in entries])
 
         writer.output(relpath, inputs, make)
@@ -82,40 +82,39 @@ def write_formats(ctx, pages: SitePages, writer: ChannelWriter, locale: str, ent
             writer.entries[entry.id].append(relpath)
 
 
-def last_records(writer: ChannelWriter, relpath: str) -> dict[str, tuple[str, str]]:
+def last_records(writer: ChannelWriter, relpath: str) -> dict[str, tuple[str, bytes]]:
     """The records of the file as the last build made it, by entry path: (the digest of what
-    each was made from, its text). Only from an output exactly as that build left it (the
-    writer works in place), whose records are those its inputs list, in their order."""
+    each was made from, its UTF-8 text). Only from an output exactly as that build left it
+    (the writer works in place), whose records are those its inputs list, in their order. As
+    bytes: decoding the whole file and encoding it again was most of the cost of keeping them."""
     old = writer.previous.get(relpath) if writer.in_place else None
     if old is None:
         return {}
     try:
-        text = (writer.folder / relpath).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        blob = (writer.folder / relpath).read_bytes()
+    except OSError:
         return {}
-    records = split_records(text)
-    if records is None or len(records) != len(old.inputs) or faq_file_head(text) is None:
+    records = split_records(blob)
+    if records is None or len(records) != len(old.inputs):
         return {}
     return {path: (digest, record) for (path, digest), record in zip(old.inputs.items(), records)}
 
 
-def split_records(text: str) -> list[str] | None:
+_ENTRIES_START, _ENTRIES_END = b'  "entries": [\n', b"\n  ]\n}\n"
+
+
+def split_records(blob: bytes) -> list[bytes] | None:
     """The records' texts of a file `faq_file` wrote, or None. Records sit four spaces deep
     and JSON strings hold no newline, so a line that is exactly four spaces and `{` starts a
     record and nothing else."""
-    start, end = text.find('  "entries": [\n'), text.rfind("\n  ]\n}\n")
+    start, end = blob.find(_ENTRIES_START), blob.rfind(_ENTRIES_END)
     if start < 0 or end < 0:
         return None
-    body = text[start + len('  "entries": [\n'):end]
+    body = blob[start + len(_ENTRIES_START):end]
     if not body:
         return None
-    pieces = body.split(",\n    {\n")
-    return [pieces[0], *("    {\n" + piece for piece in pieces[1:])]
-
-
-def faq_file_head(text: str) -> str | None:
-    at = text.find('  "entries": [\n')
-    return text[:at] if at >= 0 else None
+    pieces = body.split(b",\n    {\n")
+    return [pieces[0], *(b"    {\n" + piece for piece in pieces[1:])]
 
 
 def record_inputs(ctx, pages: SitePages, entry: Entry) -> str:
@@ -131,12 +130,12 @@ def faq_path(locale: str) -> str:
     return f"faq.{locale}.json"
 
 
-def faq_file(locale: str, records: list[str]) -> str:
-    """`{"locale": …, "entries": [records]}` as json.dumps(indent=2) writes it, from records
-    serialized one by one (`record_json`), so that one can change without the others."""
+def faq_file(locale: str, records: list[bytes]) -> bytes:
+    """`{"locale": …, "entries": [records]}` as json.dumps(indent=2) writes it, in UTF-8, from
+    records serialized one by one (`record_json`), so that one can change without the others."""
     if not records:
-        return json.dumps({"locale": locale, "entries": []}, ensure_ascii=False, indent=2) + "\n"
-    return _head(locale) + ",\n".join(records) + "\n  ]\n}\n"
+        return (json.dumps({"locale": locale, "entries": []}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return _head(locale).encode("utf-8") + b",\n".join(records) + _ENTRIES_END
 
 
 def _head(locale: str) -> str:

@@ -89,9 +89,10 @@ def write_llms(ctx: ChannelContext, writer: ChannelWriter, base_url: str | None)
     listed = [(e.id, e.locale, e.title, e.summary) for e in ordered]
     writer.output(LLMS_TXT, {"entries": _digest(listed)}, lambda: llms_txt(ctx, ordered, links))
 
-    def full() -> str:
+    def full() -> bytes:
         kept = _last_pieces(writer, inputs)
-        return "\n".join(kept.get(entry.path) or copy_text(ctx, entry, links, base_url) for entry in ordered)
+        return b"\n".join(kept.get(entry.path) or copy_text(ctx, entry, links, base_url).encode("utf-8")
+                          for entry in ordered)
 
     writer.output(LLMS_FULL, inputs, full)
 
@@ -117,22 +118,23 @@ def _link_text(text: str) -> str:
     return heading_text(text).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
-def _last_pieces(writer: ChannelWriter, inputs: Inputs) -> dict[str, str]:
+def _last_pieces(writer: ChannelWriter, inputs: Inputs) -> dict[str, bytes]:
     """The pieces of the last llms-full.txt whose inputs are unchanged, by entry path. Only from
     an output as the last build left it, whose pieces are those its inputs list, in order: each
     piece starts a line with its front matter, so the file splits at "\\n---\\nid: "; a body
-    that holds such a line makes the count differ, and every piece is made again."""
+    that holds such a line makes the count differ, and every piece is made again. As bytes:
+    decoding the whole file and encoding it again was most of the cost of keeping a piece."""
     old = writer.previous.get(LLMS_FULL) if writer.in_place else None
     if old is None:
         return {}
     try:
-        text = (writer.folder / LLMS_FULL).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        blob = (writer.folder / LLMS_FULL).read_bytes()
+    except OSError:
         return {}
-    if not text.startswith("---\nid: "):
+    if not blob.startswith(b"---\nid: "):
         return {}
-    pieces = text.split("\n---\nid: ")
-    pieces = [pieces[0], *(f"---\nid: {piece}" for piece in pieces[1:])]
+    pieces = blob.split(b"\n---\nid: ")
+    pieces = [pieces[0], *(b"---\nid: " + piece for piece in pieces[1:])]
     if len(pieces) != len(old.inputs):
         return {}
     return {path: piece for (path, digest), piece in zip(old.inputs.items(), pieces)
