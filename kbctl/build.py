@@ -124,7 +124,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
         snapshots = {c.name: output_digest(out / c.name) for c in channels}
     quiet = (not scan.changed and head == env.git_head and facts == env.facts
              and linked_stats(root, env.linked_files) == env.linked_files)
-    stale = [c for c in channels if not (quiet and _intact(env, c, worlds, snapshots))]
+    # A channel not made by the last build is older than the sources recorded: not up to date.
+    stale = [c for c in channels if not (quiet and _intact(env, c, worlds, snapshots) and env.is_current(c.name))]
     if not stale:
         if scan.stats_moved:  # touched, not changed: remember the new stats
             env.sources, env.scanned_at = scan.sources, scan.started
@@ -151,6 +152,7 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
             _discard(writer)
         raise
     with stage("write"):
+        env.advance(carried_over=quiet)
         for channel, writer in writers:
             _put_in_place(kb.root, writer, out / channel.name)
             # In place, only what the writer put or removed has moved since the output check.

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from kbctl import cachetrust, jsondata
 
-ENV_VERSION = 4
+ENV_VERSION = 5
 FILE_NAME = "env.json"
 ROLE = "env"
 
@@ -56,6 +56,7 @@ class ChannelRecord:
     world: Inputs  # what every file of the channel depends on (kbctl, config, date, folder)
     snapshot: str | None  # the output folder's digest after the build (kbctl/output.py)
     outputs_digest: str = ""  # sha256 of its output records' file
+    generation: int = 0  # the environment's generation (BuildEnv) the build of it left
 
 
 @dataclass
@@ -70,6 +71,9 @@ class BuildEnv:
     git_head: str = ""
     facts: str = ""  # digest of kbctl.yaml's facts: a change is looked into entry by entry
     scanned_at: int = 0  # when the sources' stats were taken (ns since the epoch)
+    # Counts the builds that made channels: a channel whose record has the environment's
+    # generation was made from the very sources recorded here (`is_current`).
+    generation: int = 0
     channels: dict[str, ChannelRecord] = field(default_factory=dict)
     root: Path | None = None
     _outputs: dict[str, dict[str, OutputRecord]] = field(default_factory=dict)  # read or made
@@ -93,9 +97,23 @@ class BuildEnv:
     def record_channel(self, name: str, world: Inputs, snapshot: str | None,
                        outputs: dict[str, OutputRecord]) -> None:
         """What a build of channel `name` left: saved with the environment."""
-        self.channels[name] = ChannelRecord(world, snapshot)
+        self.channels[name] = ChannelRecord(world, snapshot, generation=self.generation)
         self._outputs[name] = outputs
         self._unsaved.add(name)
+
+    def is_current(self, name: str) -> bool:
+        """Channel `name` was made by the last build, from the sources recorded here."""
+        record = self.channels.get(name)
+        return record is not None and bool(self.generation) and record.generation == self.generation
+
+    def advance(self, carried_over: bool) -> None:
+        """A new generation, for the channels this build makes. `carried_over`: no source
+        changed since the last build, so a channel it made is still made from the sources."""
+        last, self.generation = self.generation, self.generation + 1
+        if carried_over:
+            for record in self.channels.values():
+                if record.generation == last:
+                    record.generation = self.generation
 
     # -- storage ---------------------------------------------------------------------------------
     @classmethod
@@ -143,7 +161,9 @@ def to_data(env: BuildEnv) -> dict:
         "git_head": env.git_head,
         "facts": env.facts,
         "scanned_at": env.scanned_at,
-        "channels": {name: {"world": c.world, "snapshot": c.snapshot, "outputs": c.outputs_digest}
+        "generation": env.generation,
+        "channels": {name: {"world": c.world, "snapshot": c.snapshot, "outputs": c.outputs_digest,
+                            "generation": c.generation}
                      for name, c in env.channels.items()},
     }
 
@@ -158,7 +178,8 @@ def from_data(data: dict) -> BuildEnv:
         git_head=str(data["git_head"]),
         facts=str(data["facts"]),
         scanned_at=int(data["scanned_at"]),
-        channels={name: ChannelRecord(dict(c["world"]), c["snapshot"], str(c["outputs"]))
+        generation=int(data["generation"]),
+        channels={name: ChannelRecord(dict(c["world"]), c["snapshot"], str(c["outputs"]), int(c["generation"]))
                   for name, c in data["channels"].items()},
     )
 

@@ -258,6 +258,19 @@ def test_a_build_of_one_channel_then_all_equals_a_cold_build(kb, tmp_path):
     assert_same_as_cold(kb, out, tmp_path)
 
 
+def test_an_edit_built_into_one_channel_is_built_into_the_next_one_built(kb, tmp_path):
+    """The other channel's output is older than the sources the environment last recorded:
+    what changed since is not known from them, and every page of it is planned again."""
+    out = tmp_path / "out"
+    build(kb, out)
+    EDITS["title"](kb)
+    build(kb, out, "--channel", "faq-bot")
+    build(kb, out, "--channel", "help-center")
+    assert "怎样开通自动缴费" in (out / PAGE).read_text(encoding="utf-8")
+    build(kb, out)
+    assert_same_as_cold(kb, out, tmp_path)
+
+
 def test_a_shallow_clone_change_of_history_is_seen(kb, tmp_path):
     """A new commit that touches no entry still makes the build look (HEAD moved), and
     finds nothing to make again."""
