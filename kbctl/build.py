@@ -142,8 +142,10 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     result = BuildResult(kb, diagnostics, unchanged=[c.name for c in channels if c not in stale])
     writers: list[tuple[Channel, ChannelWriter]] = []
     previous = {c.name: env.outputs(c.name) if _intact(env, c, worlds, snapshots) else None for c in stale}
+    digests = {entry.path: entry.content_hash for entry in kb.entries}
+    changed = {c.name: env.changed_since(c.name, digests) if previous[c.name] is not None else None for c in stale}
     try:
-        for channel, writer in make_channels(kb, stale, as_of, out, previous, progress, memory):
+        for channel, writer in make_channels(kb, stale, as_of, out, previous, progress, memory, changed):
             writers.append((channel, writer))
             result.channels[channel.name] = _report(writer, env.channels.get(channel.name), worlds[channel.name],
                                                     snapshots[channel.name])
@@ -170,8 +172,8 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
 
 def make_channels(kb: KnowledgeBase, channels: list[Channel], as_of: dt.date, out: Path,
                   previous: dict[str, dict[str, OutputRecord] | None],
-                  progress: Progress | None = None,
-                  memory: BuildMemory | None = None) -> Iterator[tuple[Channel, ChannelWriter]]:
+                  progress: Progress | None = None, memory: BuildMemory | None = None,
+                  changed: dict[str, frozenset[str] | None] | None = None) -> Iterator[tuple[Channel, ChannelWriter]]:
     """Each channel's writer, in order, its files staged (not yet in place).
 
     Where every channel is made in place over the last build's output, the channels are made
@@ -179,27 +181,33 @@ def make_channels(kb: KnowledgeBase, channels: list[Channel], as_of: dt.date, ou
     and the cores would otherwise wait on one channel at a time. A fresh channel makes every
     file, and two at once would double the peak memory: those are made one after another
     here. On a failure the channels already yielded are the caller's to discard. A `memory`
-    is lent to channels made here, not to forked children: what they keep would be lost."""
+    is lent to channels made here, not to forked children: what they keep would be lost.
+    `changed`: by channel, the entry files changed since its `previous` output was made
+    (ChannelContext.changed)."""
+    changed = changed or {}
     if len(channels) > 1 and all(previous[c.name] is not None for c in channels):
-        yield from _made_side_by_side(kb, channels, as_of, out, previous)
+        yield from _made_side_by_side(kb, channels, as_of, out, previous, changed)
         return
     for channel in channels:
         with progress(channel) if progress else nullcontext(), stage(f"channel {channel.name}"):
             writer = make_channel(kb, channel, as_of, out, previous[channel.name],
-                                  memory.of_channel(channel.name) if memory is not None else None)
+                                  memory.of_channel(channel.name) if memory is not None else None,
+                                  changed.get(channel.name))
         cache.write_pending()  # per channel: its renderings are not kept while the next builds
         yield channel, writer
 
 
 def _made_side_by_side(kb: KnowledgeBase, channels: list[Channel], as_of: dt.date, out: Path,
-                       previous: dict[str, dict[str, OutputRecord] | None]) -> Iterator[tuple[Channel, ChannelWriter]]:
+                       previous: dict[str, dict[str, OutputRecord] | None],
+                       changed: dict[str, frozenset[str] | None]) -> Iterator[tuple[Channel, ChannelWriter]]:
     from kbctl.parallel import fork_each
 
     def task(channel: Channel) -> Callable[[], Made | BaseException]:
         def made_in_child() -> Made | BaseException:
             try:
                 with stage(f"channel {channel.name}"):
-                    writer = make_channel(kb, channel, as_of, out, previous[channel.name])
+                    writer = make_channel(kb, channel, as_of, out, previous[channel.name],
+                                          changed=changed.get(channel.name))
                 cache.write_pending()
                 return writer.made()
             except BaseException as exc:  # noqa: BLE001 - the parent discards the others, then raises it
@@ -220,7 +228,8 @@ def _made_side_by_side(kb: KnowledgeBase, channels: list[Channel], as_of: dt.dat
 
 
 def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
-                 previous: dict[str, OutputRecord] | None, memory: ChannelMemory | None = None) -> ChannelWriter:
+                 previous: dict[str, OutputRecord] | None, memory: ChannelMemory | None = None,
+                 changed: frozenset[str] | None = None) -> ChannelWriter:
     """The channel's files through a writer: in place over the output the last build left
     (`previous`: its files and the inputs each was made from), or fresh into a staging folder."""
     from kbctl.channels import kinds
@@ -234,7 +243,7 @@ def make_channel(kb: KnowledgeBase, channel: Channel, as_of: dt.date, out: Path,
             raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     try:
         with renderings(kb.root, channel):
-            kinds()[channel.kind].render(channel_context(kb, channel, as_of, memory), writer)
+            kinds()[channel.kind].render(channel_context(kb, channel, as_of, memory, changed), writer)
         if writer.in_place and not writer.remade and not writer.removed():
             return writer  # nothing changed: not even the manifest is written again
         writer.write_manifest(channel, as_of)
@@ -363,11 +372,11 @@ def linked_stats(root: Path, files) -> dict[str, tuple[int, int, int] | None]:
 
 
 def channel_context(kb: KnowledgeBase, channel: Channel, as_of: dt.date,
-                    memory: ChannelMemory | None = None) -> ChannelContext:
+                    memory: ChannelMemory | None = None, changed: frozenset[str] | None = None) -> ChannelContext:
     from kbctl.channels.base import ChannelContext
 
     entries = sorted(carried(kb, channel, as_of), key=lambda e: e.id)
-    return ChannelContext(kb, kb.config, channel, as_of, entries, memory)
+    return ChannelContext(kb, kb.config, channel, as_of, entries, memory, changed)
 
 
 def _attach_git_dates(kb: KnowledgeBase, dates) -> None:

@@ -100,6 +100,12 @@ EDITS = {
         "last_reviewed: 2026-11-01\n---\n\n新的回答，见[自动缴费](kb:auto-pay)。\n", encoding="utf-8"),
     "deleted": lambda kb: (kb / "knowledge" / "network" / "satellite-sms.md").unlink(),
     "config": lambda kb: edit(kb, "../kbctl.yaml", "账单与缴费", "账单和缴费"),
+    # Edits that change what other, unchanged entries' pages show (kbctl/channels/site_reads.py):
+    # a backlink gained, a backlink lost, a translation moved from one group to another.
+    "link added": lambda kb: edit(kb, "billing/auto-pay.md", "\n---\n", "\n---\n\n另见[变更套餐](kb:change-plan)。\n"),
+    "link removed": lambda kb: edit(kb, "network/no-mobile-data.md", "[免费换新卡](kb:replace-sim)", "免费换新卡"),
+    "translation moved": lambda kb: edit(kb, "billing/auto-pay.en.md", "translation_of: auto-pay",
+                                         "translation_of: read-your-bill"),
 }
 
 
@@ -388,6 +394,78 @@ def test_builds_that_keep_their_parses_in_memory_build_like_cold_ones(kb, tmp_pa
     commit_all(kb, "edits", "2026-11-21")
     build_kept()
     assert_same_as_cold(kb, out, tmp_path)
+
+
+def _planned_on_rebuild(kb: Path, out: Path, monkeypatch, change) -> set[str]:
+    """The entries whose page a help-center rebuild after `change` plans (site.plan_page)."""
+    from kbctl.channels import site
+
+    planned: list[str] = []
+    real_plan = site.plan_page
+    monkeypatch.setattr(site, "plan_page", lambda ctx, info, entry, cards: planned.append(entry.path)
+                        or real_plan(ctx, info, entry, cards))
+    change(kb)
+    build(kb, out, "--channel", "help-center")
+    monkeypatch.setattr(site, "plan_page", real_plan)
+    return {path.removeprefix("knowledge/") for path in planned}
+
+
+def test_a_rebuild_plans_only_the_pages_an_edit_reaches(kb, tmp_path, monkeypatch):
+    """The pages planned again after an edit are the edited entry's and those showing it or
+    shown by it; every other page is taken as the last build recorded it, and the output
+    equals a cold build's."""
+    out = tmp_path / "out"
+    build(kb, out, "--channel", "help-center")
+    planned = _planned_on_rebuild(kb, out, monkeypatch, EDITS["answer"])
+    assert planned == {
+        "billing/auto-pay.md",  # edited
+        "billing/pay-bill-online.md", "billing/read-your-bill.md",  # its related entries: their backlinks
+        "billing/overdue-suspension.md",  # links to it
+        "billing/auto-pay.en.md",  # its translation
+    }
+    assert_same_as_cold(kb, out, tmp_path, "--channel", "help-center")
+    # What the page of an entry read is remembered as it was: a link removed takes its target.
+    planned = _planned_on_rebuild(kb, out, monkeypatch, EDITS["link removed"])
+    assert {"network/no-mobile-data.md", "account/replace-sim.md"} <= planned
+    assert "billing/auto-pay.md" not in planned
+    assert_same_as_cold(kb, out, tmp_path, "--channel", "help-center")
+
+
+def test_a_translation_given_a_new_id_is_linked_so_by_every_entry_of_its_group(tmp_path):
+    """With three locales, an entry links to a translation that is not its source: a new id
+    for that translation makes the entry's page again, though neither names the other."""
+    from conftest import BASE_CONFIG, entry_text, write_kb
+
+    config = BASE_CONFIG.replace("locales: [zh-CN, en-US]", "locales: [zh-CN, en-US, ja-JP]")
+    kb = write_kb(tmp_path / "kb", {
+        "s.md": entry_text(id="s", title="来源"),
+        "s.en.md": entry_text(id="s-en", title="Source", locale="en-US", translation_of="s"),
+        "s.ja.md": entry_text(id="s-ja", title="ソース", locale="ja-JP", translation_of="s"),
+    }, config)
+    out = tmp_path / "out"
+    build(kb, out, "--channel", "help-center")
+    page = out / "help-center/en-US/s-en/index.html"
+    assert "../../ja-JP/s-ja/index.html" in page.read_text(encoding="utf-8")
+    edit(kb, "s.ja.md", "id: s-ja", "id: s-jp")
+    build(kb, out, "--channel", "help-center")
+    assert "../../ja-JP/s-jp/index.html" in page.read_text(encoding="utf-8")
+    assert_same_as_cold(kb, out, tmp_path, "--channel", "help-center")
+
+
+def test_a_moved_alias_takes_the_links_naming_it_to_its_new_entry(kb, tmp_path):
+    """A link by a former id (an alias) goes where the alias is now, though the linking entry
+    did not change."""
+    out = tmp_path / "out"
+    edit(kb, "billing/auto-pay.md", "related:", "aliases: [autopay-legacy]\nrelated:")
+    edit(kb, "network/report-outage.md", "\n---\n", "\n---\n\n缴费问题见[旧页面](kb:autopay-legacy)。\n")
+    build(kb, out, "--channel", "help-center")
+    page = out / "help-center/zh-CN/report-outage/index.html"
+    assert "../../zh-CN/auto-pay/index.html" in page.read_text(encoding="utf-8")
+    edit(kb, "billing/auto-pay.md", "aliases: [autopay-legacy]\n", "")
+    edit(kb, "billing/read-your-bill.md", "related:", "aliases: [autopay-legacy]\nrelated:")
+    build(kb, out, "--channel", "help-center")
+    assert "../../zh-CN/read-your-bill/index.html" in page.read_text(encoding="utf-8")
+    assert_same_as_cold(kb, out, tmp_path, "--channel", "help-center")
 
 
 def test_a_site_built_again_in_memory_keeps_its_search_records_there(kb, tmp_path, monkeypatch):

@@ -32,6 +32,9 @@ class ChannelContext:
     as_of: dt.date
     entries: list[Entry]  # carried, ordered by id
     memory: ChannelMemory | None = None  # a serve's, between its builds
+    # The entry files (paths, removed ones too) whose content changed since the channel's
+    # output was last made, which the writer's records are of; None: not known, or made fresh.
+    changed: frozenset[str] | None = None
     carried_ids: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:

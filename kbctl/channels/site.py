@@ -58,6 +58,7 @@ from kbctl.channels.site_pages import (
     search_page,
     tag_page,
 )
+from kbctl.channels.site_reads import READ, entries_read, pages_to_plan, recorded_inputs
 from kbctl.channels.site_records import SearchRecords, load_records, save_records
 from kbctl.channels.site_search import (
     Prepared,
@@ -87,6 +88,7 @@ EMPTY_LIST = digest_of([])  # of an empty list of links or cards: many pages hav
 def render(ctx, writer: ChannelWriter) -> None:
     with stage("site maps"):
         maps = build_maps(ctx)
+        planned = pages_to_plan(ctx, maps, writer.previous) if writer.in_place else None
     endpoint = ctx.channel.feedback_endpoint
     write_assets(writer, endpoint is not None)
     theme, templates = prepare_theme(ctx, writer, maps.locales)
@@ -103,9 +105,9 @@ def render(ctx, writer: ChannelWriter) -> None:
         write_page(site, writer, "index.html", root_page(site))
         write_page(site, writer, "404.html", not_found_page(site))
 
-    copies = MarkdownCopies(ctx, writer, site.base_url) if site.llms else None
+    copies = MarkdownCopies(ctx, writer, site.base_url, planned) if site.llms else None
     try:
-        _write_pages(ctx, site, writer, sitemap, navigation_pages)
+        _write_pages(ctx, site, writer, sitemap, navigation_pages, planned)
     except BaseException:
         if copies is not None:
             copies.abandon()
@@ -115,13 +117,15 @@ def render(ctx, writer: ChannelWriter) -> None:
 
 
 def _write_pages(ctx, site: SiteInfo, writer: ChannelWriter, sitemap: Sitemap,
-                 navigation_pages: Callable[[], None]) -> None:
+                 navigation_pages: Callable[[], None], planned: frozenset[str] | None) -> None:
     """Every entry's page (rendered only where its inputs changed) and search record, the
-    navigation pages (made while the workers render), the search indexes, the sitemap."""
+    navigation pages (made while the workers render), the search indexes, the sitemap.
+    Only the entries `planned` (all with None) are planned again (kbctl/channels/site_reads.py)."""
     maps = site.maps
     with stage("site pages planned"):
-        cards = card_digests(maps)
-        plans = [plan_page(ctx, site, entry, cards) for entry in ctx.entries]
+        cards = CardDigests(maps)
+        plans = [_recorded_plan(writer, entry, planned) or plan_page(ctx, site, entry, cards)
+                 for entry in ctx.entries]
         known = _last_records(ctx)
         todo = [plan for plan in plans if not _keeps(writer, plan, known)]
     with stage("site pages"):
@@ -165,8 +169,8 @@ class MarkdownCopies:
     made whole makes them in `finish`, after its pages, as making both at once would double a
     cold build's peak memory."""
 
-    def __init__(self, ctx, writer: ChannelWriter, base_url: str | None):
-        self.ctx, self.writer, self.base_url = ctx, writer, base_url
+    def __init__(self, ctx, writer: ChannelWriter, base_url: str | None, planned: frozenset[str] | None):
+        self.ctx, self.writer, self.base_url, self.planned = ctx, writer, base_url, planned
         self.made: Callable[[], Made] | None = None
         if writer.in_place:
             self.made = in_background(functools.partial(self._make, writer.worker()))
@@ -174,7 +178,7 @@ class MarkdownCopies:
     def _make(self, writer: ChannelWriter) -> Made:
         try:
             with stage("site markdown copies"):
-                write_llms(self.ctx, writer, self.base_url)
+                write_llms(self.ctx, writer, self.base_url, self.planned)
         except BaseException:
             if writer is not self.writer:
                 writer.discard()  # in a child: what it staged, which the parent never hears of
@@ -292,8 +296,8 @@ def plan_page(ctx, site: SiteInfo, entry: Entry, cards: dict[str, str]) -> PageP
     resolver = Resolver(ctx, entry)
     maps = site.maps
     links = [resolver(link) for link in entry.links]
-    inputs = {entry.path: entry.content_hash or digest_of(entry.body), "git date": str(entry.git_date),
-              "links": digest_of(links) if links else EMPTY_LIST}
+    inputs = {**own_inputs(entry), "links": digest_of(links) if links else EMPTY_LIST,
+              READ: entries_read(ctx, maps, entry)}
     for key, shown in (("related", maps.related.get(entry.id, ())), ("backlinks", maps.backlinks.get(entry.id, ())),
                        ("translations", maps.translations.get(entry.id, ()))):
         inputs[key] = digest_of([cards[card.id] for card in shown]) if shown else EMPTY_LIST
@@ -304,9 +308,32 @@ def plan_page(ctx, site: SiteInfo, entry: Entry, cards: dict[str, str]) -> PageP
                     digest_of(sorted(inputs.items())), resolver.files)
 
 
-def card_digests(maps) -> dict[str, str]:
-    """Each carried entry's card (what lists show of it), as a digest."""
-    return {entry_id: digest_of(card) for entry_id, card in maps.cards.items()}
+def own_inputs(entry: Entry) -> Inputs:
+    """What the entry's page shows of the entry itself: its bytes (and facts), its git date."""
+    return {entry.path: entry.content_hash or digest_of(entry.body), "git date": str(entry.git_date)}
+
+
+def _recorded_plan(writer: ChannelWriter, entry: Entry, planned: frozenset[str] | None) -> PagePlan | None:
+    """The page's plan from the inputs the last build recorded, where they are its inputs
+    still (kbctl/channels/site_reads.py); it links to no file (`recorded_inputs`)."""
+    relpath = entry_page_path(entry)
+    inputs = recorded_inputs(writer, relpath, entry, planned, own_inputs(entry))
+    if inputs is None:
+        return None
+    return PagePlan(entry, relpath, inputs, digest_of(sorted(inputs.items())), [])
+
+
+class CardDigests(dict[str, str]):
+    """Each carried entry's card (what lists show of it), as a digest, made when first asked:
+    a rebuild plans few pages."""
+
+    def __init__(self, maps):
+        super().__init__()
+        self.maps = maps
+
+    def __missing__(self, entry_id: str) -> str:
+        digest = self[entry_id] = digest_of(self.maps.cards[entry_id])
+        return digest
 
 
 def _source(ctx, card: Card) -> str:

@@ -21,6 +21,7 @@ from kbctl.assets import file_refusal
 from kbctl.channels.base import ChannelContext, entry_url, last_verified
 from kbctl.channels.markdown_copy import answer_resolver, entry_markdown, heading_text
 from kbctl.channels.site_maps import file_path, quoted_path
+from kbctl.channels.site_reads import recorded_inputs
 from kbctl.channels.site_strings import language_name
 from kbctl.env import Inputs
 from kbctl.model import Entry
@@ -66,13 +67,19 @@ def copy_text(ctx: ChannelContext, entry: Entry, links: Links, base_url: str | N
 def copy_inputs(ctx: ChannelContext, entry: Entry, links: Links, base_url: str | None) -> Inputs:
     """What an entry's copy is made from: its bytes, its date, and where each link goes."""
     resolve = answer_resolver(ctx, entry, link_url=links.copy, file_url=links.file(ctx))
-    return {entry.path: entry.content_hash or _digest(entry.body), "updated": str(last_verified(entry)),
-            "links": _digest([resolve(link) for link in entry.links]),
+    return {**_own_inputs(entry), "links": _digest([resolve(link) for link in entry.links]),
             "url": str(entry_url(base_url, entry))}
 
 
-def write_llms(ctx: ChannelContext, writer: ChannelWriter, base_url: str | None) -> None:
-    """Every entry's index.md, then llms.txt and llms-full.txt."""
+def _own_inputs(entry: Entry) -> Inputs:
+    """What the copy shows of the entry itself: its bytes (and facts), its date."""
+    return {entry.path: entry.content_hash or _digest(entry.body), "updated": str(last_verified(entry))}
+
+
+def write_llms(ctx: ChannelContext, writer: ChannelWriter, base_url: str | None,
+               planned: frozenset[str] | None = None) -> None:
+    """Every entry's index.md, then llms.txt and llms-full.txt. An entry not `planned` again
+    (kbctl/channels/site_reads.py) has its copy's recorded inputs, where the entry's own are."""
     ordered = [entry for entries in ctx.by_locale().values() for entry in entries]
     page_links = Links(PAGE_ROOT)
     # A piece of llms-full.txt differs from the entry's index.md only in its links' prefix (the
@@ -82,8 +89,10 @@ def write_llms(ctx: ChannelContext, writer: ChannelWriter, base_url: str | None)
         def make(entry: Entry = entry) -> str:
             return copy_text(ctx, entry, page_links, base_url)
 
-        made_from = copy_inputs(ctx, entry, page_links, base_url)
-        writer.output(markdown_path(entry), made_from, make, entry.id)
+        relpath = markdown_path(entry)
+        made_from = recorded_inputs(writer, relpath, entry, planned, _own_inputs(entry)) or \
+            copy_inputs(ctx, entry, page_links, base_url)
+        writer.output(relpath, made_from, make, entry.id)
         inputs[entry.path] = _digest(sorted(made_from.items()))
     links = channel_links(base_url)
     listed = [(e.id, e.locale, e.title, e.summary) for e in ordered]

@@ -121,6 +121,7 @@ class SiteMaps:
     related: dict[str, list[Card]]
     backlinks: dict[str, list[Card]]
     translations: dict[str, list[Card]]  # id -> carried translations, one per other locale
+    translation_groups: dict[str, tuple[str, ...]]  # id -> paths of its group's entries, itself too
     aliases: dict[str, Card]  # former id -> the carried entry that now has it
 
     def node_title(self, node: TaxonomyNode, locale: str) -> str:
@@ -136,6 +137,7 @@ def build_maps(ctx) -> SiteMaps:
     ordered = sorted(cards.values(), key=_card_order)
     direct, counts, uncategorized = _categories(ordered, ctx.config.locales)
     tags, tag_slugs = _tags(entries, cards)
+    translations, groups = _translations(ctx, cards)
     return SiteMaps(
         locales=tuple(ctx.config.locales),
         default_locale=ctx.config.default_locale,
@@ -149,7 +151,8 @@ def build_maps(ctx) -> SiteMaps:
         tag_slugs=tag_slugs,
         related=_related(ctx, cards),
         backlinks=_backlinks(ctx, cards),
-        translations=_translations(ctx, cards),
+        translations=translations,
+        translation_groups=groups,
         aliases=_aliases(ctx, cards),
     )
 
@@ -226,23 +229,27 @@ def _backlinks(ctx, cards: dict[str, Card]) -> dict[str, list[Card]]:
     return {tid: sorted((cards[s] for s in ids), key=_card_order) for tid, ids in sources.items()}
 
 
-def _translations(ctx, cards: dict[str, Card]) -> dict[str, list[Card]]:
-    """`translation_of` in either direction: entries sharing a source translate each other."""
+def _translations(ctx, cards: dict[str, Card]) -> tuple[dict[str, list[Card]], dict[str, tuple[str, ...]]]:
+    """`translation_of` in either direction: entries sharing a source translate each other.
+    Also each entry's whole group (its entries' paths), which the shown ones are picked from."""
     groups: dict[str, list[Entry]] = defaultdict(list)
     for entry in ctx.entries:
         source = resolve(ctx.kb, entry.translation_of) if entry.translation_of else None
         groups[source.id if source is not None else entry.id].append(entry)
     out: dict[str, list[Card]] = {}
+    paths: dict[str, tuple[str, ...]] = {}
     for members in groups.values():
         if len(members) < 2:
             continue
+        group = tuple(member.path for member in members)
         for entry in members:
+            paths[entry.id] = group
             per_locale: dict[str, Card] = {}
             for other in sorted(members, key=lambda e: e.id):
                 if other.locale != entry.locale:
                     per_locale.setdefault(other.locale, cards[other.id])
             out[entry.id] = [per_locale[loc] for loc in sorted(per_locale)]
-    return out
+    return out, paths
 
 
 def _aliases(ctx, cards: dict[str, Card]) -> dict[str, Card]:
