@@ -142,8 +142,9 @@ def build(root: Path, config: Config, as_of: dt.date, out: Path,
     result = BuildResult(kb, diagnostics, unchanged=[c.name for c in channels if c not in stale])
     writers: list[tuple[Channel, ChannelWriter]] = []
     previous = {c.name: env.outputs(c.name) if _intact(env, c, worlds, snapshots) else None for c in stale}
-    digests = {entry.path: entry.content_hash for entry in kb.entries}
-    changed = {c.name: env.changed_since(c.name, digests) if previous[c.name] is not None else None for c in stale}
+    since_last = env.changed_entries({entry.path: entry.content_hash for entry in kb.entries})
+    changed = {c.name: since_last if previous[c.name] is not None and env.is_current(c.name) else None
+               for c in stale}
     try:
         for channel, writer in make_channels(kb, stale, as_of, out, previous, progress, memory, changed):
             writers.append((channel, writer))

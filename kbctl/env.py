@@ -115,12 +115,10 @@ class BuildEnv:
                 if record.generation == last:
                     record.generation = self.generation
 
-    def changed_since(self, name: str, digests: dict[str, str]) -> frozenset[str] | None:
+    def changed_entries(self, digests: dict[str, str]) -> frozenset[str]:
         """The entry files whose content hash (`digests`: path -> hash, as loaded now) differs
-        from the one channel `name` was last made from, removed ones included; None when that
-        is not known (the channel was not made by the last build, which the sources are of)."""
-        if not self.is_current(name):
-            return None
+        from the one recorded, removed ones included: what changed since the channels that
+        are current (`is_current`) were made."""
         recorded = {path: source.digest for path, source in self.sources.items()}
         return frozenset(path for path in recorded.keys() | digests.keys()
                          if recorded.get(path) != digests.get(path))

@@ -169,6 +169,11 @@ class Entry:
         return list(self.meta.get("related") or [])
 
     @property
+    def aliases(self) -> list[str]:
+        """Former ids, kept so that old links still reach the entry."""
+        return list(self.meta.get("aliases") or [])
+
+    @property
     def translation_of(self) -> str | None:
         return self.meta.get("translation_of")
 

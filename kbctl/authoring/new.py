@@ -112,7 +112,7 @@ def check_id(entry_id: str, kb: KnowledgeBase, derived: bool) -> None:
                          "(starting with a letter or digit)")
     taken = {e.meta.get("id"): e.path for e in kb.entries}
     for entry in kb.entries:
-        taken.update({alias: entry.path for alias in entry.meta.get("aliases") or []})
+        taken.update({alias: entry.path for alias in entry.aliases})
     if entry_id in taken:
         hint = " (derived from the title: give another ID)" if derived else ""
         raise UsageError(f"id {entry_id!r} is already used by {taken[entry_id]}{hint}")

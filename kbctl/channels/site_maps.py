@@ -256,7 +256,7 @@ def _aliases(ctx, cards: dict[str, Card]) -> dict[str, Card]:
     """Former ids of carried entries that no carried entry uses now: their old pages redirect."""
     out: dict[str, Card] = {}
     for entry in ctx.entries:
-        for alias in entry.meta.get("aliases") or []:
+        for alias in entry.aliases:
             if alias not in cards and alias not in out:
                 out[alias] = cards[entry.id]
     return dict(sorted(out.items()))

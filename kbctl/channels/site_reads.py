@@ -34,8 +34,13 @@ READ = "entries read"  # the input naming them: the entry's own path first, then
 
 
 def entries_read(ctx: ChannelContext, maps: SiteMaps, entry: Entry) -> str:
-    """The `READ` input of the entry's page: its path, then those of the entries it names
-    (whether the channel carries them or not) and of its translation group."""
+    """The `READ` input of the entry's page: its path, then `paths_read`, sorted."""
+    return "\n".join([entry.path, *sorted(paths_read(ctx, maps, entry))])
+
+
+def paths_read(ctx: ChannelContext, maps: SiteMaps, entry: Entry) -> set[str]:
+    """The paths of the entries the entry names (whether the channel carries them or not) and
+    of its translation group, but its own."""
     kb = ctx.kb
     found = {target.path for link in entry.links if (target := link_target(kb, link)) is not None}
     found.update(target.path for name in entry.related if (target := resolve(kb, name)) is not None)
@@ -43,7 +48,7 @@ def entries_read(ctx: ChannelContext, maps: SiteMaps, entry: Entry) -> str:
         found.add(source.path)
     found.update(maps.translation_groups.get(entry.id, ()))
     found.discard(entry.path)
-    return "\n".join([entry.path, *sorted(found)])
+    return found
 
 
 def pages_to_plan(ctx: ChannelContext, maps: SiteMaps, previous: dict[str, OutputRecord]) -> frozenset[str] | None:
@@ -68,10 +73,11 @@ def pages_to_plan(ctx: ChannelContext, maps: SiteMaps, previous: dict[str, Outpu
         if entry is None:
             continue
         ids.add(entry.id)
-        ids.update(entry.meta.get("aliases") or [])
+        ids.update(entry.aliases)
         paths.add(path)
         if ctx.carries(entry):
-            planned.update(entries_read(ctx, maps, entry).split("\n"))
+            planned.add(path)
+            planned.update(paths_read(ctx, maps, entry))
     planned.update(entry.path for entry in ctx.entries if _planned_again(entry, ids, paths))
     return frozenset(planned)
 

@@ -56,7 +56,7 @@ def alias_index(kb) -> dict:
     if cached is None:
         cached = {}
         for entry in kb.valid_entries:
-            for alias in entry.meta.get("aliases") or []:
+            for alias in entry.aliases:
                 cached.setdefault(alias, entry)
         kb._aliases = cached
     return cached

@@ -237,7 +237,7 @@ def referring(kb: KnowledgeBase, pairs: list[EntryPair]) -> set[str]:
         for entry in (pair.base, pair.head):
             if entry is not None:
                 names.add(entry.id)
-                names.update(a for a in entry.meta.get("aliases") or [] if isinstance(a, str))
+                names.update(a for a in entry.aliases if isinstance(a, str))
         names.update(p for p in (pair.base_path, pair.head_path) if p)
     names.discard("")
     found = set()
