@@ -298,6 +298,15 @@ def watched_file(folders: Sequence[str], name: str) -> bool:
     return not name.startswith(".") and not name.endswith("~") and not any(f.startswith(".") for f in folders)
 
 
+def _holds_watched(path: str, folders: list[str]) -> bool:
+    """Does the folder at `path` (`folders` below knowledge/) hold a file `watched_file` names?"""
+    for folder, _, names in os.walk(path):
+        below = [*folders, *Path(folder).relative_to(path).parts]
+        if any(watched_file(below, name) for name in names):
+            return True
+    return False
+
+
 # How long the events of one save are waited for after its last one, before the rebuild
 # (editors write a temporary file and rename it, in one burst).
 EVENT_GRACE_MS = 30
@@ -314,10 +323,13 @@ def file_events(folder: Path, stop: threading.Event, interval: float) -> Iterato
 
     bases = (str(folder), os.path.realpath(folder))  # as given, and as the events may name it
 
-    def watched(_change, path: str) -> bool:
+    def watched(change, path: str) -> bool:
         for base in bases:
             if path.startswith(base + os.sep):
                 *folders, name = path[len(base) + 1:].split(os.sep)
+                if change == watchfiles.Change.added and os.path.isdir(path):
+                    # A new folder: a file written in it before its watch began has no event.
+                    return _holds_watched(path, [*folders, name])
                 return watched_file(folders, name)
         return True  # named some other way: rebuild rather than miss a save
 
